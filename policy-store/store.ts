@@ -1,0 +1,97 @@
+// Owns the PolicyStore contract: what the gate, the review API and the alert outbox persist.
+// Implementations: file-store.ts (embedded default) and postgres-store.ts (several instances).
+import type { Decision, PackagePolicy, PolicyDiff } from '../analyzer/types';
+
+/** Where a version stands. `allowed`/`flagged`/`held` are automatic; `approved`/`denied` are human. */
+export type VersionState = 'allowed' | 'flagged' | 'held' | 'approved' | 'denied';
+
+/** A version's analysed policy, kept so it can serve as a baseline. Keyed by (name, version). */
+export interface StoredPolicy {
+  readonly name: string;
+  readonly version: string;
+  /** The dist.integrity (sha512 SRI) of the exact bytes analysed. */
+  readonly integrity: string;
+  readonly policy: PackagePolicy;
+  readonly createdAt: string;
+}
+
+/** The gate's decision on one version. Keyed by (name, version). */
+export interface DecisionRecord {
+  readonly name: string;
+  readonly version: string;
+  readonly integrity: string;
+  readonly rulesVersion: string;
+  readonly state: VersionState;
+  /** What the automatic comparison concluded (kept after a human decision, for the record). */
+  readonly automatic: Decision;
+  /** Mode in force when the automatic decision was made. */
+  readonly mode: 'enforce' | 'monitor';
+  readonly baseline: string | null;
+  readonly diff: PolicyDiff;
+  /** `capgate` for automatic decisions, else the reviewer's user name. */
+  readonly by: string;
+  readonly reason: string;
+  /** ISO-8601 timestamps. */
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export interface AuditEntry {
+  /** Monotonic per store. */
+  readonly id: number;
+  readonly at: string;
+  readonly name: string;
+  readonly version: string;
+  /** e.g. `allowed`, `flagged`, `held`, `approved`, `denied`, `scoped-approval`. */
+  readonly action: string;
+  readonly by: string;
+  readonly reason: string;
+  readonly details?: unknown;
+}
+
+/** Thrown (with `code`) when the store cannot be reached or its data cannot be read. */
+export class PolicyStoreError extends Error {
+  readonly code: 'CAPGATE_POLICY_STORE_UNAVAILABLE' | 'CAPGATE_POLICY_STORE_CORRUPT' | 'CAPGATE_POLICY_STORE_INVALID_KEY';
+  constructor(code: PolicyStoreError['code'], message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'PolicyStoreError';
+    this.code = code;
+  }
+}
+
+/**
+ * Persistence for the gate. Every method is async and takes a parameter object.
+ * Writes are atomic (no torn record after a crash) and idempotent.
+ * Names are npm package names (possibly scoped); implementations must reject names and versions
+ * that are not valid (code CAPGATE_POLICY_STORE_INVALID_KEY) and never let one escape their storage.
+ */
+export interface PolicyStore {
+  /** Creates folders/tables; safe to call concurrently from several processes. */
+  init(): Promise<void>;
+  /** Throws PolicyStoreError when unreachable. */
+  health(): Promise<void>;
+
+  getPolicy(p: { name: string; version: string }): Promise<StoredPolicy | null>;
+  putPolicy(p: { name: string; version: string; integrity: string; policy: PackagePolicy }): Promise<void>;
+
+  getDecision(p: { name: string; version: string }): Promise<DecisionRecord | null>;
+  /** Every decided version of one package (any state), unordered. */
+  listDecisions(p: { name: string }): Promise<DecisionRecord[]>;
+  /** Decisions in one state across packages, newest `updatedAt` first. */
+  listByState(p: { state: VersionState; limit?: number }): Promise<DecisionRecord[]>;
+  /**
+   * Writes a decision and appends the matching audit entry (action = state) in one step.
+   * Returns the record as stored (createdAt kept from an earlier record of the same version).
+   */
+  setDecision(p: {
+    record: Omit<DecisionRecord, 'createdAt' | 'updatedAt'>;
+    at?: Date;
+  }): Promise<DecisionRecord>;
+
+  /** Appends to the audit log (append-only). */
+  appendAudit(p: { entry: Omit<AuditEntry, 'id' | 'at'>; at?: Date }): Promise<AuditEntry>;
+  /** Newest first. */
+  listAudit(p: { name?: string; limit?: number }): Promise<AuditEntry[]>;
+
+  close(): Promise<void>;
+}
