@@ -131,3 +131,9 @@ export interface PolicyDiff {
     readonly changedInstallScripts: readonly string[];
   };
 }
+
+/**
+ * The files of one package, keyed by path relative to the package root (the tarball's leading
+ * `package/` folder stripped, `/` separators, no `.`/`..` segments), in sorted order.
+ */
+export type PackageFiles = ReadonlyMap<string, Uint8Array>;
