@@ -1,6 +1,6 @@
 // Owns the PolicyStore contract: what the gate, the review API and the alert outbox persist.
 // Implementations: file-store.ts (embedded default) and postgres-store.ts (several instances).
-import type { Decision, PackagePolicy, PolicyDiff } from '../analyzer/types';
+import type { CapabilityId, Decision, PackagePolicy, PolicyDiff } from '../analyzer/types';
 
 /** Where a version stands. `allowed`/`flagged`/`held` are automatic; `approved`/`denied` are human. */
 export type VersionState = 'allowed' | 'flagged' | 'held' | 'approved' | 'denied';
@@ -49,6 +49,43 @@ export interface AuditEntry {
   readonly details?: unknown;
 }
 
+/** A reviewed capability allowed for a package across a semver range, optionally until a date. */
+export interface ScopedApproval {
+  readonly id: string;
+  readonly name: string;
+  /** semver range, e.g. `^2.0.0` or `*`. */
+  readonly range: string;
+  readonly capability: CapabilityId;
+  /** ISO-8601; null = no expiry. After it, the approval no longer applies. */
+  readonly expiresAt: string | null;
+  readonly by: string;
+  readonly reason: string;
+  readonly createdAt: string;
+}
+
+export type AlertEventType = 'held' | 'flagged' | 'approved' | 'denied';
+
+/** One capability-change event; `id` is stable so receivers can deduplicate (at-least-once delivery). */
+export interface AlertEvent {
+  readonly id: string;
+  readonly type: AlertEventType;
+  readonly createdAt: string;
+  readonly name: string;
+  readonly version: string;
+  /** JSON-able details (gained ids, baseline, evidence summary, reviewer, reason). */
+  readonly payload: Readonly<Record<string, unknown>>;
+}
+
+/** One event to one webhook target. (eventId, target) is unique. */
+export interface OutboxDelivery {
+  readonly event: AlertEvent;
+  /** The target's configured id (not its URL). */
+  readonly target: string;
+  readonly attempts: number;
+  readonly nextAttemptAt: string;
+  readonly lastError: string | null;
+}
+
 /** Thrown (with `code`) when the store cannot be reached or its data cannot be read. */
 export class PolicyStoreError extends Error {
   readonly code: 'CAPGATE_POLICY_STORE_UNAVAILABLE' | 'CAPGATE_POLICY_STORE_CORRUPT' | 'CAPGATE_POLICY_STORE_INVALID_KEY';
@@ -92,6 +129,24 @@ export interface PolicyStore {
   appendAudit(p: { entry: Omit<AuditEntry, 'id' | 'at'>; at?: Date }): Promise<AuditEntry>;
   /** Newest first. */
   listAudit(p: { name?: string; limit?: number }): Promise<AuditEntry[]>;
+
+  addScopedApproval(p: { approval: Omit<ScopedApproval, 'id' | 'createdAt'>; at?: Date }): Promise<ScopedApproval>;
+  /** All scoped approvals of a package, expired ones included (callers filter by `expiresAt`). */
+  listScopedApprovals(p: { name: string }): Promise<ScopedApproval[]>;
+
+  /** Durable outbox: one delivery row per (event, target); enqueueing the same event id twice is a no-op. */
+  enqueueEvent(p: { event: AlertEvent; targets: readonly string[] }): Promise<void>;
+  /**
+   * Claims up to `limit` deliveries that are due (`nextAttemptAt <= now`), not delivered and not
+   * claimed by someone else within `leaseMs`. A claim expires after `leaseMs` (its holder died).
+   */
+  claimDeliveries(p: { owner: string; limit: number; leaseMs: number; now?: Date }): Promise<OutboxDelivery[]>;
+  /** Marks delivered (never claimed again). Only the current claim owner may complete. */
+  completeDelivery(p: { eventId: string; target: string; owner: string }): Promise<void>;
+  /** Records a failed attempt and when to retry; releases the claim. */
+  failDelivery(p: { eventId: string; target: string; owner: string; error: string; nextAttemptAt: Date }): Promise<void>;
+  /** Undelivered deliveries. */
+  outboxDepth(): Promise<number>;
 
   close(): Promise<void>;
 }
