@@ -1,0 +1,54 @@
+// Thin facade of the analyzer (pacote's lib/index.js habit): the one import path for the CLI and
+// the plugin. Also owns analyzeTarball = readTarball + analyzeFiles, run in the calling thread.
+import type { Finding, PackagePolicy } from './types';
+import { readTarball, type TarLimits } from './tarball';
+import { analyzeFiles } from './policy';
+import { AnalyzerError, isAnalyzerError } from './errors';
+
+export * from './types';
+export { RULES_VERSION } from './rules-version';
+export { analyzeFiles } from './policy';
+export { diffPolicies, type DiffOptions } from './diff';
+export {
+  readTarball,
+  resolveTarLimits,
+  DEFAULT_TAR_LIMITS,
+  isJsLikePath,
+  normalizeEntryPath,
+  manifestNamedFiles,
+  type TarLimits,
+  type ReadTarballResult,
+} from './tarball';
+export {
+  AnalyzerError,
+  isAnalyzerError,
+  reviveAnalyzerError,
+  ANALYZER_ERROR_CODES,
+  ANALYZER_ERROR_DESCRIPTIONS,
+  type AnalyzerErrorCode,
+  type AnalyzerErrorDetails,
+  type SerializedAnalyzerError,
+} from './errors';
+
+export interface AnalyzeTarballOptions {
+  readonly limits?: Partial<TarLimits>;
+}
+
+/**
+ * Unpacks and analyzes one tarball in the calling thread (servers use AnalyzerPool instead, so their
+ * event loop never parses JavaScript). Archive findings are passed through to the policy. Rejects
+ * with an AnalyzerError (CAPGATE_ARCHIVE_CORRUPT, CAPGATE_ARCHIVE_LIMIT, CAPGATE_ANALYSIS_FAILED).
+ */
+export async function analyzeTarball(bytes: Uint8Array, opts: AnalyzeTarballOptions = {}): Promise<PackagePolicy> {
+  const read = await readTarball(bytes, opts.limits);
+  if (!read.ok) throw read.error;
+  const findings: readonly Finding[] = read.findings;
+  try {
+    return analyzeFiles(read.files, { findings });
+  } catch (e) {
+    // analyzeFiles is meant never to throw; a stack overflow or a bug still must not escape untyped.
+    if (isAnalyzerError(e)) throw e;
+    const message = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    throw new AnalyzerError('CAPGATE_ANALYSIS_FAILED', `analysis failed: ${message}`, {}, { cause: e });
+  }
+}
