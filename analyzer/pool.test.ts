@@ -1,0 +1,158 @@
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { AnalyzerPool } from './pool';
+import { isAnalyzerError } from './errors';
+import { makePackage } from '../test-support/make-package';
+import { hostile } from '../test-support/make-hostile-tar';
+
+// A stand-in worker with controllable misbehaviour, to prove what the pool does when a job hangs,
+// runs out of memory, throws or exits. The real worker is exercised below.
+const STAND_IN = `
+Object.defineProperty(exports, '__esModule', { value: true });
+module.exports.default = async function (task) {
+  const cmd = Buffer.from(task.bytes).toString('utf8');
+  if (cmd === 'hang') { for (;;) {} }
+  if (cmd === 'oom') { const keep = []; for (;;) keep.push(new Array(1e6).fill({ a: keep.length })); }
+  if (cmd === 'throw') throw new TypeError('boom');
+  if (cmd === 'exit') process.exit(3);
+  if (cmd.startsWith('busy:')) { const end = Date.now() + Number(cmd.slice(5)); while (Date.now() < end) {} }
+  if (cmd === 'corrupt') return { ok: false, error: { name: 'AnalyzerError', code: 'CAPGATE_ARCHIVE_CORRUPT', message: 'bad gzip' } };
+  return { ok: true, policy: { echo: cmd, length: task.bytes.byteLength, isTransferredCopy: task.bytes.buffer.byteLength === task.bytes.byteLength } };
+};`;
+
+let dir: string;
+let standIn: string;
+beforeAll(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'capgate-pool-'));
+  standIn = path.join(dir, 'stand-in-worker.js');
+  writeFileSync(standIn, STAND_IN);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const b = (s: string): Uint8Array => new Uint8Array(Buffer.from(s));
+
+async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return 'resolved';
+  } catch (e) {
+    return isAnalyzerError(e) ? e.code : `not an AnalyzerError: ${String(e)}`;
+  }
+}
+
+describe('AnalyzerPool (stand-in worker)', () => {
+  it('terminates a hanging job with CAPGATE_ANALYSIS_TIMEOUT and keeps working', async () => {
+    const pool = new AnalyzerPool({ threads: 1, timeoutMs: 1000, workerFilename: standIn });
+    try {
+      expect(await codeOf(pool.analyze(b('hang')))).toBe('CAPGATE_ANALYSIS_TIMEOUT');
+      expect(await pool.analyze(b('after'))).toMatchObject({ echo: 'after' });
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('reports an out-of-memory worker as CAPGATE_ANALYSIS_FAILED and keeps working', async () => {
+    const pool = new AnalyzerPool({ threads: 1, timeoutMs: 60_000, maxHeapMb: 32, workerFilename: standIn });
+    try {
+      const err = await pool.analyze(b('oom')).catch((e: unknown) => e);
+      expect(isAnalyzerError(err) && err.code).toBe('CAPGATE_ANALYSIS_FAILED');
+      expect(String((err as Error).message)).toMatch(/memory/i);
+      expect(await pool.analyze(b('after oom'))).toMatchObject({ echo: 'after oom' });
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('maps a throwing or exiting worker to CAPGATE_ANALYSIS_FAILED, passes analyzer errors through', async () => {
+    const pool = new AnalyzerPool({ threads: 2, timeoutMs: 60_000, workerFilename: standIn });
+    try {
+      expect(await codeOf(pool.analyze(b('throw')))).toBe('CAPGATE_ANALYSIS_FAILED');
+      expect(await codeOf(pool.analyze(b('exit')))).toBe('CAPGATE_ANALYSIS_FAILED');
+      expect(await codeOf(pool.analyze(b('corrupt')))).toBe('CAPGATE_ARCHIVE_CORRUPT');
+      const results = await Promise.all(['a', 'b', 'c', 'd'].map((s) => pool.analyze(b(s))));
+      expect(results.map((r) => (r as unknown as { echo: string }).echo)).toEqual(['a', 'b', 'c', 'd']);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('copies the caller bytes by default and transfers them only when asked', async () => {
+    const pool = new AnalyzerPool({ threads: 1, workerFilename: standIn });
+    try {
+      const big = new Uint8Array(Buffer.alloc(100, 0x61));
+      const view = big.subarray(10, 20);
+      expect(await pool.analyze(view)).toMatchObject({ length: 10, isTransferredCopy: true });
+      expect(view.byteLength).toBe(10); // still usable
+      const mine = new Uint8Array(Buffer.from('give'));
+      const own = new Uint8Array(mine.byteLength);
+      own.set(mine);
+      expect(await pool.analyze(own, { transfer: true })).toMatchObject({ echo: 'give' });
+      expect(own.byteLength).toBe(0); // detached: handed over, not copied
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('counts the time budget from when a worker takes the job, not while queued', async () => {
+    const pool = new AnalyzerPool({ threads: 1, timeoutMs: 3000, workerFilename: standIn });
+    try {
+      // 5 x 800 ms queued on one thread is longer than the 3 s budget, yet each job fits in it.
+      const jobs = Array.from({ length: 5 }, () => codeOf(pool.analyze(b('busy:800'))));
+      expect(pool.pending).toBe(5);
+      expect(await Promise.all(jobs)).toEqual(Array(5).fill('resolved'));
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('rejects waiting and new jobs once closed', async () => {
+    const pool = new AnalyzerPool({ threads: 1, workerFilename: standIn });
+    const running = codeOf(pool.analyze(b('busy:300')));
+    const waiting = codeOf(pool.analyze(b('queued')));
+    await pool.close();
+    // The running job may finish or be cut off by the closing pool; either way it settles, typed.
+    expect(['resolved', 'CAPGATE_ANALYSIS_FAILED']).toContain(await running);
+    expect(await waiting).toBe('CAPGATE_ANALYSIS_FAILED');
+    expect(await codeOf(pool.analyze(b('late')))).toBe('CAPGATE_ANALYSIS_FAILED');
+  });
+});
+
+// The real worker needs the detectors' analyzeFiles (analyzer/policy.ts).
+const hasAnalyzer = existsSync(path.join(__dirname, 'policy.js'));
+(hasAnalyzer ? describe : describe.skip)('AnalyzerPool (real analyzer)', () => {
+  let pool: AnalyzerPool;
+  beforeAll(() => {
+    pool = new AnalyzerPool({ threads: 2, timeoutMs: 60_000, maxHeapMb: 256 });
+  });
+  afterAll(() => pool.close());
+
+  it('analyzes a package in a worker', async () => {
+    const tgz = await makePackage({ name: 'ok', version: '1.0.0', main: 'index.js' }, { 'index.js': "require('child_process').exec('id')" });
+    const policy = await pool.analyze(tgz);
+    expect(policy.name).toBe('ok');
+    expect(policy.capabilities).toContain('child-process');
+    expect(tgz.length).toBeGreaterThan(0); // the caller's bytes are intact
+  });
+
+  it('survives hostile packages: deeply nested code, a huge file, a gzip bomb, garbage', async () => {
+    const deep = '['.repeat(200_000) + ']'.repeat(200_000);
+    const nested = 'x = ' + '('.repeat(100_000) + '1' + ')'.repeat(100_000) + ';\nfunction f(){'.repeat(20_000) + '}'.repeat(20_000);
+    const huge = 'var a = "' + 'x'.repeat(30 * 1024 * 1024) + '";\n';
+    const results = await Promise.allSettled([
+      pool.analyze(await makePackage({ name: 'deep', version: '1.0.0' }, { 'index.js': deep })),
+      pool.analyze(await makePackage({ name: 'nested', version: '1.0.0' }, { 'index.js': nested })),
+      pool.analyze(await makePackage({ name: 'huge', version: '1.0.0' }, { 'index.js': huge })),
+      pool.analyze(hostile.gzipBomb(600)),
+      pool.analyze(hostile.notGzip()),
+    ]);
+    for (const r of results) {
+      // Each either gives a policy or a typed error: never an untyped rejection.
+      if (r.status === 'rejected') expect(isAnalyzerError(r.reason)).toBe(true);
+    }
+    expect(results[3]).toMatchObject({ status: 'rejected', reason: { code: 'CAPGATE_ARCHIVE_LIMIT', limit: 'maxUnpackedSize' } });
+    expect(results[4]).toMatchObject({ status: 'rejected', reason: { code: 'CAPGATE_ARCHIVE_CORRUPT' } });
+    const after = await pool.analyze(await makePackage({ name: 'after', version: '2.0.0' }));
+    expect(after).toMatchObject({ name: 'after', version: '2.0.0' });
+  });
+});
