@@ -89,11 +89,20 @@ export interface OutboxDelivery {
 /** Thrown (with `code`) when the store cannot be reached or its data cannot be read. */
 export class PolicyStoreError extends Error {
   readonly code: 'CAPGATE_POLICY_STORE_UNAVAILABLE' | 'CAPGATE_POLICY_STORE_CORRUPT' | 'CAPGATE_POLICY_STORE_INVALID_KEY';
-  constructor(code: PolicyStoreError['code'], message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  /** For CAPGATE_POLICY_STORE_CORRUPT: the file (file store) or row (`table:key`) that cannot be read. */
+  readonly file?: string;
+  constructor(code: PolicyStoreError['code'], message: string, options?: { cause?: unknown; file?: string }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'PolicyStoreError';
     this.code = code;
+    if (options?.file !== undefined) this.file = options.file;
   }
+}
+
+/** Narrow logger (pino-compatible: fields first); stores default to no output. */
+export interface StoreLogger {
+  warn(fields: Readonly<Record<string, unknown>>, message: string): void;
+  debug?(fields: Readonly<Record<string, unknown>>, message: string): void;
 }
 
 /**
@@ -141,12 +150,26 @@ export interface PolicyStore {
    * claimed by someone else within `leaseMs`. A claim expires after `leaseMs` (its holder died).
    */
   claimDeliveries(p: { owner: string; limit: number; leaseMs: number; now?: Date }): Promise<OutboxDelivery[]>;
-  /** Marks delivered (never claimed again). Only the current claim owner may complete. */
+  /** Marks delivered (never claimed again). Only the current claim owner may complete; anyone else's call is a no-op. */
   completeDelivery(p: { eventId: string; target: string; owner: string }): Promise<void>;
-  /** Records a failed attempt and when to retry; releases the claim. */
+  /** Records a failed attempt and when to retry; releases the claim. A no-op unless `owner` holds the claim. */
   failDelivery(p: { eventId: string; target: string; owner: string; error: string; nextAttemptAt: Date }): Promise<void>;
   /** Undelivered deliveries. */
   outboxDepth(): Promise<number>;
+
+  /**
+   * Analysis lease (several instances): true when `owner` now holds `key` (newly, or renewed because
+   * it already held it), false while another owner holds an unexpired lease. A lease whose holder
+   * died expires after `ttlMs` and can then be taken over. Optional: single-instance stores may omit it.
+   */
+  acquireLease?(p: { key: string; owner: string; ttlMs: number; now?: Date }): Promise<boolean>;
+  /** Releases `key` if `owner` holds it (no-op otherwise). */
+  releaseLease?(p: { key: string; owner: string }): Promise<void>;
+  /**
+   * Calls `listener` after a decision changes, in this process and (where the store can tell, e.g.
+   * PostgreSQL LISTEN/NOTIFY) in other instances, so caches can drop the entry. Returns unsubscribe.
+   */
+  onDecisionChanged?(listener: (name: string, version: string) => void): () => void;
 
   close(): Promise<void>;
 }

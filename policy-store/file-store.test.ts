@@ -1,0 +1,338 @@
+// Tests file-store.ts: the shared contract suite, then what only a file store can get wrong
+// (crashes mid-write, torn and corrupt files, several processes on one folder, path containment).
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { promises as fsp } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { FileStore } from './file-store';
+import { describeStoreContract, sampleDecision, samplePolicy } from './store.contract';
+import { PolicyStoreError } from './store';
+
+const WRITER = path.join(__dirname, 'test-fixtures', 'crash-writer.js');
+
+async function tempDir(): Promise<string> {
+  return fsp.mkdtemp(path.join(os.tmpdir(), 'capgate-store-'));
+}
+
+describeStoreContract('file', async () => {
+  const root = await tempDir();
+  return { store: new FileStore({ dir: path.join(root, '.capgate') }), cleanup: () => fsp.rm(root, { recursive: true, force: true }) };
+});
+
+/** A running crash-writer child and the lines it has printed so far. */
+class Writer {
+  readonly child: ChildProcess;
+  readonly lines: string[] = [];
+  readonly exited: Promise<number | null>;
+  #waiters: Array<() => void> = [];
+  stderr = '';
+
+  constructor(dir: string, mode: string, tag: string, env: Record<string, string> = {}) {
+    this.child = spawn(process.execPath, [WRITER, dir, mode, tag], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    let buffered = '';
+    this.child.stdout?.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString('utf8');
+      const parts = buffered.split('\n');
+      buffered = parts.pop() ?? '';
+      this.lines.push(...parts);
+      for (const w of this.#waiters.splice(0)) w();
+    });
+    this.child.stderr?.on('data', (chunk: Buffer) => {
+      this.stderr += chunk.toString('utf8');
+    });
+    this.exited = new Promise((resolve) => this.child.on('exit', (code) => {
+      for (const w of this.#waiters.splice(0)) w();
+      resolve(code);
+    }));
+  }
+
+  /** Resolves once `predicate` holds for the printed lines (or the child has exited). */
+  async until(predicate: (lines: readonly string[]) => boolean): Promise<void> {
+    while (!predicate(this.lines)) {
+      if (this.child.exitCode !== null || this.child.signalCode !== null) throw new Error(`writer exited early: ${this.stderr}`);
+      await new Promise<void>((resolve) => this.#waiters.push(resolve));
+    }
+  }
+
+  acks(): number[] {
+    return this.lines.filter((l) => l.startsWith('ack ')).map((l) => Number(l.split(' ')[1]));
+  }
+}
+
+async function walk(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await fsp.readdir(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) out.push(full, ...(await walk(full)));
+    else out.push(full);
+  }
+  return out;
+}
+
+async function codeOf(promise: Promise<unknown>): Promise<{ code: string; file: string | undefined }> {
+  try {
+    await promise;
+  } catch (err) {
+    if (err instanceof PolicyStoreError) return { code: err.code, file: err.file };
+    throw err;
+  }
+  return { code: 'none', file: undefined };
+}
+
+describe('FileStore on disk', () => {
+  let root: string;
+  let dir: string;
+  const open: FileStore[] = [];
+  const children: Writer[] = [];
+
+  function openStore(options: { lockTimeoutMs?: number } = {}): FileStore {
+    const store = new FileStore({ dir, ...options });
+    open.push(store);
+    return store;
+  }
+
+  beforeEach(async () => {
+    root = await tempDir();
+    dir = path.join(root, '.capgate');
+  });
+
+  afterEach(async () => {
+    for (const w of children.splice(0)) {
+      if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
+      await w.exited;
+    }
+    for (const s of open.splice(0)) await s.close();
+    await fsp.rm(root, { recursive: true, force: true });
+  });
+
+  it('writes a store-level meta file and a schema version in every record file', async () => {
+    const store = openStore();
+    await store.putPolicy({ name: '@s/a', version: '1.0.0', integrity: 'sha512-a', policy: samplePolicy('@s/a', '1.0.0') });
+    await store.setDecision({ record: sampleDecision('@s/a', '1.0.0', 'held') });
+    await store.addScopedApproval({ approval: { name: '@s/a', range: '*', capability: 'network', expiresAt: null, by: 'a', reason: '' } });
+    await store.enqueueEvent({ event: { id: 'e1', type: 'held', createdAt: new Date().toISOString(), name: '@s/a', version: '1.0.0', payload: {} }, targets: ['t'] });
+    expect(JSON.parse(await fsp.readFile(path.join(dir, 'meta.json'), 'utf8'))).toMatchObject({ schema: 1, kind: 'capgate-policy-store' });
+    const files = (await walk(dir)).filter((f) => f.endsWith('.json') && !f.endsWith('meta.json'));
+    expect(files.length).toBeGreaterThanOrEqual(4);
+    for (const f of files) expect(JSON.parse(await fsp.readFile(f, 'utf8'))).toMatchObject({ schema: 1 });
+    const lines = (await fsp.readFile(path.join(dir, 'audit.log'), 'utf8')).trim().split('\n');
+    for (const l of lines) expect(JSON.parse(l)).toMatchObject({ schema: 1 });
+  });
+
+  it('keeps every file of odd-but-valid names inside its folder, one plain segment per name', async () => {
+    const store = openStore();
+    for (const name of ['@scope/x', 'JSONStream', "a~b!c(d)*'", '@a/b.c', 'x'.repeat(214), `@${'s'.repeat(100)}/${'N'.repeat(100)}`]) {
+      await store.putPolicy({ name, version: '1.0.0-RC.1+Build', integrity: 'sha512-x', policy: samplePolicy(name, '1.0.0') });
+      await store.setDecision({ record: sampleDecision(name, '1.0.0-RC.1+Build', 'held') });
+    }
+    for (const file of await walk(dir)) {
+      const rel = path.relative(dir, file);
+      expect(rel.startsWith('..')).toBe(false);
+      for (const seg of rel.split(path.sep)) {
+        expect(seg).toMatch(/^[a-z0-9._~%-]+$/);
+        expect(seg.length).toBeLessThanOrEqual(255);
+        expect(seg === '.' || seg === '..').toBe(false);
+      }
+    }
+    expect(await fsp.readdir(root)).toEqual(['.capgate']); // nothing written beside the store folder
+  });
+
+  it('loses no acknowledged write and tears no record when the writer is SIGKILLed mid-write', async () => {
+    // Four rounds on one folder: each child is killed at a different point, and the next one
+    // must open what the last left behind (torn audit tail, temp files, a held lock file).
+    for (const [round, killAfter] of [[0, 3], [1, 11], [2, 25], [3, 7]] as const) {
+      const writer = new Writer(dir, 'decisions', String(round * 1000));
+      children.push(writer);
+      await writer.until((lines) => lines.filter((l) => l.startsWith('ack ')).length >= killAfter);
+      writer.child.kill('SIGKILL');
+      await writer.exited;
+      // Before any store opens (and could repair): every record file on disk is whole JSON.
+      for (const file of await walk(dir)) {
+        if (!file.endsWith('.json') || path.basename(file).startsWith('.')) continue;
+        const raw = await fsp.readFile(file, 'utf8');
+        expect(() => JSON.parse(raw)).not.toThrow();
+      }
+    }
+    const store = openStore();
+    await store.init();
+    const acked = children.flatMap((w) => w.acks().map((i) => i));
+    expect(acked.length).toBeGreaterThanOrEqual(3 + 11 + 25 + 7);
+    for (const w of children) {
+      for (const i of w.acks()) {
+        const name = `@crash/p${i % 7}`;
+        const version = `1.0.${i}`;
+        const policy = await store.getPolicy({ name, version });
+        expect(policy?.integrity).toBe(`sha512-${i}`);
+        const decision = await store.getDecision({ name, version });
+        expect(decision?.state).toBe(i % 2 === 0 ? 'held' : 'flagged');
+      }
+    }
+    // Every readable record of every kind is whole: read them all back.
+    for (let p = 0; p < 7; p++) {
+      for (const d of await store.listDecisions({ name: `@crash/p${p}` })) expect(d.diff.gained).toEqual(d.state === 'held' ? ['child-process'] : []);
+    }
+    const hot = await store.getDecision({ name: 'crash-hot', version: '1.0.0' });
+    expect(hot === null || (hot.state === 'approved') === (hot.by === 'alice')).toBe(true);
+    // The audit log: every entry parses, ids strictly increase, every acknowledged decision is in it.
+    const audit = await store.listAudit({});
+    const ids = audit.map((a) => a.id);
+    expect([...ids].sort((x, y) => y - x)).toEqual(ids);
+    expect(new Set(ids).size).toBe(ids.length);
+    const audited = new Set(audit.map((a) => `${a.name}@${a.version}`));
+    for (const w of children) for (const i of w.acks()) expect(audited.has(`@crash/p${i % 7}@1.0.${i}`)).toBe(true);
+    // Every decision the log knows is readable and whole (listByState reads the files).
+    const all = [...(await store.listByState({ state: 'held' })), ...(await store.listByState({ state: 'flagged' })), ...(await store.listByState({ state: 'approved' }))];
+    expect(all.length).toBeGreaterThanOrEqual(acked.length);
+    // And the store still takes writes.
+    const next = await store.appendAudit({ entry: { name: 'after', version: '1.0.0', action: 'note', by: 't', reason: '' } });
+    expect(next.id).toBe((ids[0] ?? 0) + 1);
+  });
+
+  it('replays a decision whose writer died between its audit line and its file', async () => {
+    const store = openStore();
+    await store.setDecision({ record: sampleDecision('left-pad', '1.3.0', 'held'), at: new Date('2026-01-01T00:00:00Z') });
+    await store.close();
+    // What a killed writer leaves: the journal line of an approval, the decision file still "held".
+    const approved = { ...sampleDecision('left-pad', '1.3.0', 'approved', { by: 'alice', reason: 'ok' }), createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-02T00:00:00.000Z' };
+    const line = { schema: 1, id: 2, at: '2026-01-02T00:00:00.000Z', name: 'left-pad', version: '1.3.0', action: 'approved', by: 'alice', reason: 'ok', record: approved };
+    await fsp.appendFile(path.join(dir, 'audit.log'), `${JSON.stringify(line)}\n`);
+    const reopened = openStore();
+    expect(await reopened.getDecision({ name: 'left-pad', version: '1.3.0' })).toEqual(approved);
+    expect((await reopened.listByState({ state: 'approved' })).map((d) => d.version)).toEqual(['1.3.0']);
+    expect(await reopened.listByState({ state: 'held' })).toEqual([]);
+  });
+
+  it('skips a torn audit tail, closes it on the next append, and keeps ids monotonic', async () => {
+    const store = openStore();
+    const first = await store.appendAudit({ entry: { name: 'a', version: '1.0.0', action: 'note', by: 'x', reason: '1' } });
+    await store.close();
+    await fsp.appendFile(path.join(dir, 'audit.log'), '{"schema":1,"id":2,"at":"2026-'); // killed mid-line
+    const second = openStore();
+    expect((await second.listAudit({})).map((e) => e.id)).toEqual([first.id]);
+    const appended = await second.appendAudit({ entry: { name: 'a', version: '1.0.0', action: 'note', by: 'x', reason: '2' } });
+    expect(appended.id).toBe(first.id + 1);
+    await second.close();
+    const third = openStore();
+    expect((await third.listAudit({})).map((e) => e.reason)).toEqual(['2', '1']);
+  });
+
+  it('reports a corrupt record file as CAPGATE_POLICY_STORE_CORRUPT naming the file, and a write replaces it', async () => {
+    const store = openStore();
+    await store.putPolicy({ name: '@s/a', version: '1.0.0', integrity: 'sha512-a', policy: samplePolicy('@s/a', '1.0.0') });
+    await store.setDecision({ record: sampleDecision('@s/a', '1.0.0', 'held') });
+    const files = await walk(dir);
+    const policyFile = files.find((f) => f.includes(`${path.sep}policies${path.sep}`) && f.endsWith('.json'));
+    const decisionFile = files.find((f) => f.includes(`${path.sep}decisions${path.sep}`) && f.endsWith('.json'));
+    if (!policyFile || !decisionFile) throw new Error('record files not found');
+    await fsp.writeFile(policyFile, '{"schema":1,"kind":"policy","data":{"na'); // torn by a non-atomic writer
+    await fsp.writeFile(decisionFile, JSON.stringify({ schema: 1, kind: 'decision', auditId: 1, data: { name: '../../etc', version: '1.0.0', state: 'held' } }));
+    expect(await codeOf(store.getPolicy({ name: '@s/a', version: '1.0.0' }))).toEqual({ code: 'CAPGATE_POLICY_STORE_CORRUPT', file: policyFile });
+    expect(await codeOf(store.getDecision({ name: '@s/a', version: '1.0.0' }))).toEqual({ code: 'CAPGATE_POLICY_STORE_CORRUPT', file: decisionFile });
+    expect((await codeOf(store.listByState({ state: 'held' }))).code).toBe('CAPGATE_POLICY_STORE_CORRUPT');
+    await fsp.writeFile(decisionFile, JSON.stringify({ schema: 99, kind: 'decision', auditId: 1, data: {} }));
+    expect((await codeOf(store.getDecision({ name: '@s/a', version: '1.0.0' }))).code).toBe('CAPGATE_POLICY_STORE_CORRUPT');
+    const replaced = await store.setDecision({ record: sampleDecision('@s/a', '1.0.0', 'denied', { by: 'alice' }) });
+    expect(await store.getDecision({ name: '@s/a', version: '1.0.0' })).toEqual(replaced);
+    await store.putPolicy({ name: '@s/a', version: '1.0.0', integrity: 'sha512-b', policy: samplePolicy('@s/a', '1.0.0') });
+    expect((await store.getPolicy({ name: '@s/a', version: '1.0.0' }))?.integrity).toBe('sha512-b');
+  });
+
+  it('skips a corrupt outbox file without stopping the other deliveries', async () => {
+    const store = openStore();
+    const createdAt = new Date(Date.now() - 1000).toISOString();
+    await store.enqueueEvent({ event: { id: 'good', type: 'held', createdAt, name: 'a', version: '1.0.0', payload: {} }, targets: ['t'] });
+    await fsp.writeFile(path.join(dir, 'outbox', 'pending', 'bad.json'), 'not json');
+    expect((await store.claimDeliveries({ owner: 'w', limit: 10, leaseMs: 1000 })).map((d) => d.event.id)).toEqual(['good']);
+    expect(await store.outboxDepth()).toBe(1);
+  });
+
+  it('refuses a corrupt or newer meta file', async () => {
+    await fsp.mkdir(dir, { recursive: true });
+    await fsp.writeFile(path.join(dir, 'meta.json'), 'garbage');
+    expect((await codeOf(openStore().init())).code).toBe('CAPGATE_POLICY_STORE_CORRUPT');
+    await fsp.writeFile(path.join(dir, 'meta.json'), JSON.stringify({ schema: 2, kind: 'capgate-policy-store' }));
+    expect((await codeOf(openStore().init())).code).toBe('CAPGATE_POLICY_STORE_UNAVAILABLE');
+  });
+
+  it('answers CAPGATE_POLICY_STORE_UNAVAILABLE for a folder it cannot reach', async () => {
+    await fsp.writeFile(path.join(root, 'a-file'), 'x');
+    const blocked = new FileStore({ dir: path.join(root, 'a-file', '.capgate') });
+    open.push(blocked);
+    expect((await codeOf(blocked.init())).code).toBe('CAPGATE_POLICY_STORE_UNAVAILABLE');
+    expect((await codeOf(blocked.getPolicy({ name: 'a', version: '1.0.0' }))).code).toBe('CAPGATE_POLICY_STORE_UNAVAILABLE');
+    // A folder that disappears under a running store (unmounted volume): health and reads say so.
+    const store = openStore();
+    await store.init();
+    await fsp.rm(dir, { recursive: true });
+    await fsp.writeFile(dir, 'not a folder');
+    expect((await codeOf(store.health())).code).toBe('CAPGATE_POLICY_STORE_UNAVAILABLE');
+    expect((await codeOf(store.getDecision({ name: 'a', version: '1.0.0' }))).code).toBe('CAPGATE_POLICY_STORE_UNAVAILABLE');
+    expect((await codeOf(store.setDecision({ record: sampleDecision('a', '1.0.0', 'held') }))).code).toBe('CAPGATE_POLICY_STORE_UNAVAILABLE');
+  });
+
+  it('gives unique, increasing audit ids to two processes appending at once', async () => {
+    const store = openStore();
+    await store.init();
+    const a = new Writer(dir, 'audit', 'A', { CRASH_WRITER_LIMIT: '40' });
+    const b = new Writer(dir, 'audit', 'B', { CRASH_WRITER_LIMIT: '40' });
+    children.push(a, b);
+    const mine: number[] = [];
+    for (let i = 0; i < 20; i++) mine.push((await store.appendAudit({ entry: { name: 'audit-pkg', version: '1.0.0', action: 'note', by: 'P', reason: `P-${i}` } })).id);
+    expect(await a.exited).toBe(0);
+    expect(await b.exited).toBe(0);
+    const childIds = [...a.lines, ...b.lines].filter((l) => l.startsWith('ack ')).map((l) => Number(l.split(' ')[2]));
+    const all = [...mine, ...childIds];
+    expect(all).toHaveLength(100);
+    expect(new Set(all).size).toBe(100);
+    // In file order the ids strictly increase, and each line is one whole entry.
+    const lines = (await fsp.readFile(path.join(dir, 'audit.log'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { id: number });
+    expect(lines.map((l) => l.id)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+    expect((await store.listAudit({})).map((e) => e.id)).toEqual(Array.from({ length: 100 }, (_, i) => 100 - i));
+  });
+
+  it('never hands one delivery to two processes draining the outbox together', async () => {
+    const store = openStore();
+    const createdAt = new Date(Date.now() - 1000).toISOString();
+    for (let i = 0; i < 20; i++) await store.enqueueEvent({ event: { id: `ev-${i}`, type: 'flagged', createdAt, name: 'a', version: '1.0.0', payload: { i } }, targets: ['x', 'y'] });
+    const a = new Writer(dir, 'outbox', 'A');
+    const b = new Writer(dir, 'outbox', 'B');
+    children.push(a, b);
+    expect(await a.exited).toBe(0);
+    expect(await b.exited).toBe(0);
+    const claims = [...a.lines, ...b.lines].filter((l) => l.startsWith('claim ')).map((l) => l.slice('claim '.length));
+    expect(claims).toHaveLength(40);
+    expect(new Set(claims).size).toBe(40);
+    expect(await store.outboxDepth()).toBe(0);
+  });
+
+  it('sees decisions written by another process sharing the folder', async () => {
+    const a = openStore();
+    const b = openStore();
+    await a.init();
+    await b.init();
+    const seen: string[] = [];
+    b.onDecisionChanged((n, v) => seen.push(`${n}@${v}`));
+    await a.setDecision({ record: sampleDecision('shared', '2.0.0', 'held') });
+    expect((await b.listByState({ state: 'held' })).map((d) => d.name)).toEqual(['shared']);
+    expect(seen).toEqual(['shared@2.0.0']);
+    await b.setDecision({ record: sampleDecision('shared', '2.0.0', 'approved', { by: 'alice' }) });
+    expect(await a.listByState({ state: 'held' })).toEqual([]);
+    expect((await a.listAudit({ name: 'shared' })).map((e) => e.action)).toEqual(['approved', 'held']);
+  });
+
+  it('breaks a lock left by a dead process and times out on a live holder', async () => {
+    const store = openStore({ lockTimeoutMs: 300 });
+    await store.init();
+    const dead = spawn(process.execPath, ['-e', '0']);
+    const deadPid = dead.pid;
+    await new Promise((resolve) => dead.on('exit', resolve));
+    await fsp.writeFile(path.join(dir, 'store.lock'), JSON.stringify({ pid: deadPid, host: os.hostname(), nonce: 'n', at: Date.now() }));
+    await store.appendAudit({ entry: { name: 'a', version: '1.0.0', action: 'note', by: 'x', reason: '' } });
+    // A live holder (our own parent process stands in for another capgate).
+    await fsp.writeFile(path.join(dir, 'store.lock'), JSON.stringify({ pid: process.ppid, host: os.hostname(), nonce: 'n', at: Date.now() }));
+    expect((await codeOf(store.appendAudit({ entry: { name: 'a', version: '1.0.0', action: 'note', by: 'x', reason: '' } }))).code).toBe('CAPGATE_POLICY_STORE_UNAVAILABLE');
+    await fsp.unlink(path.join(dir, 'store.lock'));
+    expect((await store.listAudit({})).length).toBe(1);
+  });
+});

@@ -1,0 +1,771 @@
+// Owns the embedded default PolicyStore: JSON files under one folder (`<verdaccio storage>/.capgate`).
+//
+// Layout (every record file carries `"schema": 1` and a `kind`; `meta.json` names the store's schema):
+//   meta.json                          store-level schema version
+//   store.lock                         cross-process lock (see FileLock) for read-modify-write steps
+//   audit.log                          append-only JSON lines, ids monotonic; also the decision journal
+//   policies/<name>/<version>.json     StoredPolicy
+//   decisions/<name>/<version>.json    DecisionRecord + the audit id that wrote it
+//   approvals/<name>/<id>.json         ScopedApproval
+//   outbox/pending/<event>.json        an event and its deliveries, while one is undelivered
+//   outbox/done/<event>.json           the same once all are delivered (kept: enqueue stays a no-op)
+//   leases/<key>.json                  analysis leases
+// <name> and <version> are encoded by encodeSegment (one segment, no separators, no `..`).
+//
+// Concurrency: every file is replaced atomically (temp + fsync + rename + fsync dir), so readers
+// need no lock. Steps that read then write (setDecision, audit append, outbox, leases) run under
+// store.lock, which serialises them within this process and across processes sharing the folder;
+// putPolicy is a blind overwrite, serialised per key in this process.
+//
+// Audit log and decisions: the audit line of a decision carries the whole record and is appended
+// (one write, fsynced) *before* the decision file is replaced, under the lock. A process killed
+// between the two leaves a journal line whose file is older; the next holder of the lock that reads
+// that line (or the next init) rewrites the file from it, so no acknowledged decision is ever lost
+// and none is ever applied without its audit entry. A line is complete only with its newline; a
+// torn tail (a killed writer) is closed with a newline by the next appender and skipped by readers.
+// The log is also the change feed between processes: each process keeps an in-memory index of
+// decisions (for listByState) and the audit entries, and reads only the log's new bytes on each call.
+import { randomUUID } from 'node:crypto';
+import { constants as fsConstants, promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import { isCapabilityId } from '../analyzer/types';
+import type { PackagePolicy } from '../analyzer/types';
+import { FileLock, KeyedMutex, TEMP_PREFIX, isNotFound, listDir, readIfExists, unavailable, writeFileAtomic, writeFileAtomicMkdir } from './fs-util';
+import { assertPackageName, assertRange, assertText, assertVersion, encodeSegment, versionProblem } from './keys';
+import { PolicyStoreError } from './store';
+import type {
+  AlertEvent,
+  AuditEntry,
+  DecisionRecord,
+  OutboxDelivery,
+  PolicyStore,
+  ScopedApproval,
+  StoreLogger,
+  StoredPolicy,
+  VersionState,
+} from './store';
+import { validateDecisionInput, validateEvent, VERSION_STATES } from './validate';
+
+/** Schema version of the store folder and of every record file. */
+export const FILE_STORE_SCHEMA = 1;
+const META_KIND = 'capgate-policy-store';
+/** Decision lines re-checked against their files by one locked catch-up (see header). */
+const REPAIR_WINDOW = 256;
+
+export interface FileStoreOptions {
+  /** The store folder, e.g. `<verdaccio storage>/.capgate`. Created if missing. */
+  readonly dir: string;
+  readonly logger?: StoreLogger;
+  /** How long to wait for store.lock before CAPGATE_POLICY_STORE_UNAVAILABLE (default 60 s). */
+  readonly lockTimeoutMs?: number;
+  /** Age after which a lock file is considered abandoned (default 30 s). */
+  readonly lockStaleMs?: number;
+}
+
+interface IndexEntry {
+  readonly name: string;
+  readonly version: string;
+  readonly state: VersionState;
+  readonly updatedAt: string;
+  readonly auditId: number;
+}
+
+interface DeliveryState {
+  readonly target: string;
+  readonly attempts: number;
+  readonly nextAttemptAt: string;
+  readonly lastError: string | null;
+  readonly claim: { readonly owner: string; readonly until: string } | null;
+  readonly deliveredAt: string | null;
+}
+
+interface OutboxFile {
+  readonly schema: number;
+  readonly kind: 'outbox';
+  readonly event: AlertEvent;
+  readonly deliveries: readonly DeliveryState[];
+}
+
+interface AuditLine extends AuditEntry {
+  readonly schema: number;
+  readonly record?: DecisionRecord;
+}
+
+interface CatchUp {
+  /** Bytes after the last complete line (a torn tail, or a line being written by another process). */
+  readonly tornBytes: number;
+}
+
+const keyOf = (name: string, version: string): string => `${name}\u0000${version}`;
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** JSON round trip, so a returned value equals what a later read returns. */
+const plain = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
+
+function corrupt(file: string, why: string, cause?: unknown): PolicyStoreError {
+  return new PolicyStoreError('CAPGATE_POLICY_STORE_CORRUPT', `policy store: ${file} is corrupt: ${why}`, cause === undefined ? { file } : { file, cause });
+}
+
+/** The embedded default PolicyStore. See the module header for layout and guarantees. */
+export class FileStore implements PolicyStore {
+  readonly dir: string;
+  readonly #logger: StoreLogger | undefined;
+  readonly #lock: FileLock;
+  readonly #keys = new KeyedMutex();
+  readonly #feed = new KeyedMutex();
+  readonly #listeners = new Set<(name: string, version: string) => void>();
+  #initPromise: Promise<void> | null = null;
+  #initialised = false;
+  #closed = false;
+  // In-memory view of audit.log, advanced by #catchUp.
+  #audit: AuditEntry[] = [];
+  #auditOffset = 0;
+  #lastAuditId = 0;
+  #index = new Map<string, IndexEntry>();
+
+  constructor(options: FileStoreOptions) {
+    this.dir = path.resolve(options.dir);
+    this.#logger = options.logger;
+    const lockOptions: { staleMs?: number; timeoutMs?: number } = {};
+    if (options.lockStaleMs !== undefined) lockOptions.staleMs = options.lockStaleMs;
+    if (options.lockTimeoutMs !== undefined) lockOptions.timeoutMs = options.lockTimeoutMs;
+    this.#lock = new FileLock(path.join(this.dir, 'store.lock'), lockOptions);
+  }
+
+  // ---------------------------------------------------------------- paths
+
+  #auditPath(): string {
+    return path.join(this.dir, 'audit.log');
+  }
+  #policyPath(name: string, version: string): string {
+    return path.join(this.dir, 'policies', encodeSegment(name), `${encodeSegment(version)}.json`);
+  }
+  #decisionDir(name: string): string {
+    return path.join(this.dir, 'decisions', encodeSegment(name));
+  }
+  #decisionPath(name: string, version: string): string {
+    return path.join(this.#decisionDir(name), `${encodeSegment(version)}.json`);
+  }
+  #approvalDir(name: string): string {
+    return path.join(this.dir, 'approvals', encodeSegment(name));
+  }
+  #outboxPath(which: 'pending' | 'done', eventId: string): string {
+    return path.join(this.dir, 'outbox', which, `${encodeSegment(eventId)}.json`);
+  }
+  #leasePath(key: string): string {
+    return path.join(this.dir, 'leases', `${encodeSegment(key)}.json`);
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  /** Creates the folder layout and meta file, then loads the audit log. Safe to call again and concurrently. */
+  init(): Promise<void> {
+    if (this.#closed) return Promise.reject(this.#closedError());
+    if (!this.#initPromise) {
+      this.#initPromise = this.#doInit().catch((err: unknown) => {
+        this.#initPromise = null;
+        throw unavailable(`open ${this.dir}`, err);
+      });
+    }
+    return this.#initPromise;
+  }
+
+  async #doInit(): Promise<void> {
+    for (const sub of ['policies', 'decisions', 'approvals', 'outbox/pending', 'outbox/done', 'leases']) {
+      await fsp.mkdir(path.join(this.dir, sub), { recursive: true });
+    }
+    await fsp.access(this.dir, fsConstants.R_OK | fsConstants.W_OK);
+    const metaFile = path.join(this.dir, 'meta.json');
+    let raw = await readIfExists(metaFile);
+    if (raw === null) {
+      await writeFileAtomic(metaFile, `${JSON.stringify({ schema: FILE_STORE_SCHEMA, kind: META_KIND, createdAt: new Date().toISOString() })}\n`);
+      raw = await fsp.readFile(metaFile, 'utf8');
+    }
+    let meta: unknown;
+    try {
+      meta = JSON.parse(raw);
+    } catch (err) {
+      throw corrupt(metaFile, 'not JSON', err);
+    }
+    if (!isObject(meta) || meta.kind !== META_KIND || typeof meta.schema !== 'number') throw corrupt(metaFile, 'not a capgate store meta file');
+    if (meta.schema > FILE_STORE_SCHEMA) {
+      throw new PolicyStoreError('CAPGATE_POLICY_STORE_UNAVAILABLE', `policy store: ${this.dir} has schema ${meta.schema}, newer than this capgate (${FILE_STORE_SCHEMA})`);
+    }
+    await this.#removeOldTemps([this.dir, path.join(this.dir, 'outbox', 'pending'), path.join(this.dir, 'outbox', 'done'), path.join(this.dir, 'leases')]);
+    await this.#lock.run(() => this.#catchUp(true));
+    this.#initialised = true;
+  }
+
+  /** Temp files of writers killed mid-write; only old ones, a live writer's are seconds old. */
+  async #removeOldTemps(dirs: readonly string[]): Promise<void> {
+    for (const dir of dirs) {
+      const names = await fsp.readdir(dir).catch(() => [] as string[]);
+      for (const n of names) {
+        if (!n.startsWith(TEMP_PREFIX) && !n.startsWith('store.lock.stale-')) continue;
+        const file = path.join(dir, n);
+        const stat = await fsp.stat(file).catch(() => null);
+        if (stat && Date.now() - stat.mtimeMs > 15 * 60_000) await fsp.unlink(file).catch(() => undefined);
+      }
+    }
+  }
+
+  async health(): Promise<void> {
+    await this.#ready();
+    try {
+      await fsp.access(this.dir, fsConstants.R_OK | fsConstants.W_OK);
+      await fsp.stat(path.join(this.dir, 'meta.json'));
+    } catch (err) {
+      throw unavailable(`reach ${this.dir}`, err);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#listeners.clear();
+    await this.#initPromise?.catch(() => undefined);
+  }
+
+  #closedError(): PolicyStoreError {
+    return new PolicyStoreError('CAPGATE_POLICY_STORE_UNAVAILABLE', 'policy store: closed');
+  }
+
+  async #ready(): Promise<void> {
+    if (this.#closed) throw this.#closedError();
+    await this.init();
+  }
+
+  /** Runs `task` as a public operation: ready first, fs failures become UNAVAILABLE. */
+  async #op<T>(what: string, task: () => Promise<T>): Promise<T> {
+    await this.#ready();
+    try {
+      return await task();
+    } catch (err) {
+      throw unavailable(what, err);
+    }
+  }
+
+  // ---------------------------------------------------------------- records
+
+  async #readEnvelope(file: string, kind: string): Promise<Record<string, unknown> | null> {
+    const raw = await readIfExists(file);
+    if (raw === null) return null;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw);
+    } catch (err) {
+      throw corrupt(file, 'not JSON (torn or edited by hand)', err);
+    }
+    if (!isObject(parsed) || typeof parsed.schema !== 'number' || parsed.kind !== kind) throw corrupt(file, `not a ${kind} record`);
+    if (parsed.schema > FILE_STORE_SCHEMA) throw corrupt(file, `schema ${parsed.schema} is newer than ${FILE_STORE_SCHEMA}`);
+    return parsed;
+  }
+
+  async #readDecision(name: string, version: string): Promise<{ record: DecisionRecord; auditId: number } | null> {
+    const file = this.#decisionPath(name, version);
+    const env = await this.#readEnvelope(file, 'decision');
+    if (!env) return null;
+    const data = env.data;
+    if (!isObject(data) || data.name !== name || data.version !== version || typeof data.state !== 'string' || typeof env.auditId !== 'number') {
+      throw corrupt(file, `not the decision of ${name}@${version}`);
+    }
+    return { record: data as unknown as DecisionRecord, auditId: env.auditId };
+  }
+
+  async #writeDecision(record: DecisionRecord, auditId: number): Promise<void> {
+    await writeFileAtomicMkdir(this.#decisionPath(record.name, record.version), `${JSON.stringify({ schema: FILE_STORE_SCHEMA, kind: 'decision', auditId, data: record })}\n`);
+  }
+
+  async getPolicy(p: { name: string; version: string }): Promise<StoredPolicy | null> {
+    assertPackageName(p.name);
+    assertVersion(p.version);
+    return this.#op('read a policy', async () => {
+      const file = this.#policyPath(p.name, p.version);
+      const env = await this.#readEnvelope(file, 'policy');
+      if (!env) return null;
+      const data = env.data;
+      if (!isObject(data) || data.name !== p.name || data.version !== p.version || !isObject(data.policy)) throw corrupt(file, `not the policy of ${p.name}@${p.version}`);
+      return data as unknown as StoredPolicy;
+    });
+  }
+
+  async putPolicy(p: { name: string; version: string; integrity: string; policy: PackagePolicy }): Promise<void> {
+    assertPackageName(p.name);
+    assertVersion(p.version);
+    assertText('integrity', p.integrity, 1024);
+    if (!isObject(p.policy)) throw new PolicyStoreError('CAPGATE_POLICY_STORE_INVALID_KEY', 'policy must be an object');
+    const stored: StoredPolicy = { name: p.name, version: p.version, integrity: p.integrity, policy: p.policy, createdAt: new Date().toISOString() };
+    const data = `${JSON.stringify({ schema: FILE_STORE_SCHEMA, kind: 'policy', data: stored })}\n`;
+    await this.#op('write a policy', () => this.#keys.run(`policy:${keyOf(p.name, p.version)}`, () => writeFileAtomicMkdir(this.#policyPath(p.name, p.version), data)));
+  }
+
+  async getDecision(p: { name: string; version: string }): Promise<DecisionRecord | null> {
+    assertPackageName(p.name);
+    assertVersion(p.version);
+    return this.#op('read a decision', async () => (await this.#readDecision(p.name, p.version))?.record ?? null);
+  }
+
+  async listDecisions(p: { name: string }): Promise<DecisionRecord[]> {
+    assertPackageName(p.name);
+    return this.#op('list decisions', async () => {
+      const out: DecisionRecord[] = [];
+      for (const file of await listDir(this.#decisionDir(p.name))) {
+        if (!file.endsWith('.json')) continue;
+        const env = await this.#readEnvelope(path.join(this.#decisionDir(p.name), file), 'decision');
+        const data = env?.data;
+        if (!isObject(data)) continue; // vanished meanwhile
+        if (data.name !== p.name || typeof data.version !== 'string' || versionProblem(data.version) !== null) throw corrupt(path.join(this.#decisionDir(p.name), file), `not a decision of ${p.name}`);
+        out.push(data as unknown as DecisionRecord);
+      }
+      return out;
+    });
+  }
+
+  async listByState(p: { state: VersionState; limit?: number }): Promise<DecisionRecord[]> {
+    if (!VERSION_STATES.includes(p.state)) throw new PolicyStoreError('CAPGATE_POLICY_STORE_INVALID_KEY', `unknown state ${JSON.stringify(p.state)}`);
+    const limit = p.limit ?? Number.POSITIVE_INFINITY;
+    return this.#op('list decisions', async () => {
+      await this.#catchUp(false);
+      const candidates = [...this.#index.values()]
+        .filter((e) => e.state === p.state)
+        .sort((a, b) => (a.updatedAt === b.updatedAt ? b.auditId - a.auditId : a.updatedAt < b.updatedAt ? 1 : -1));
+      const out: DecisionRecord[] = [];
+      for (const entry of candidates) {
+        if (out.length >= limit) break;
+        // The file is the truth: another process may be between its journal line and its file write.
+        const current = await this.#readDecision(entry.name, entry.version);
+        if (current && current.record.state === p.state) out.push(current.record);
+      }
+      return out;
+    });
+  }
+
+  async setDecision(p: { record: Omit<DecisionRecord, 'createdAt' | 'updatedAt'>; at?: Date }): Promise<DecisionRecord> {
+    const input = validateDecisionInput(p.record);
+    const iso = (p.at ?? new Date()).toISOString();
+    return this.#op('write a decision', () =>
+      this.#locked(async (feed) => {
+        let existing: DecisionRecord | null = null;
+        try {
+          existing = (await this.#readDecision(input.name, input.version))?.record ?? null;
+        } catch (err) {
+          if (!(err instanceof PolicyStoreError && err.code === 'CAPGATE_POLICY_STORE_CORRUPT')) throw err;
+          this.#logger?.warn({ file: err.file, code: err.code }, 'policy store: replacing a corrupt decision file');
+        }
+        if (existing) {
+          const { createdAt: _c, updatedAt: _u, ...rest } = existing;
+          if (isDeepStrictEqual(rest, input)) return existing; // idempotent: same decision, no new audit entry
+        }
+        const record: DecisionRecord = { ...input, createdAt: existing?.createdAt ?? iso, updatedAt: iso };
+        const entry = await this.#append(
+          feed,
+          {
+            name: record.name,
+            version: record.version,
+            action: record.state,
+            by: record.by,
+            reason: record.reason,
+            details: { automatic: record.automatic, mode: record.mode, baseline: record.baseline, gained: record.diff.gained, integrity: record.integrity, rulesVersion: record.rulesVersion },
+          },
+          iso,
+          record,
+        );
+        await this.#writeDecision(record, entry.id);
+        this.#index.set(keyOf(record.name, record.version), { name: record.name, version: record.version, state: record.state, updatedAt: record.updatedAt, auditId: entry.id });
+        this.#emit(record.name, record.version);
+        return record;
+      }),
+    );
+  }
+
+  // ---------------------------------------------------------------- audit log
+
+  async appendAudit(p: { entry: Omit<AuditEntry, 'id' | 'at'>; at?: Date }): Promise<AuditEntry> {
+    const e = p.entry;
+    assertPackageName(e.name);
+    if (versionProblem(e.version) !== null) assertRange(e.version); // a version, or a range for scoped approvals
+    assertText('action', e.action, 64);
+    assertText('by', e.by, 256);
+    assertText('reason', e.reason, 4096, true);
+    const iso = (p.at ?? new Date()).toISOString();
+    const entry: Omit<AuditEntry, 'id' | 'at'> = { name: e.name, version: e.version, action: e.action, by: e.by, reason: e.reason, ...(e.details === undefined ? {} : { details: plain(e.details) }) };
+    return this.#op('append to the audit log', () => this.#locked((feed) => this.#append(feed, entry, iso)));
+  }
+
+  async listAudit(p: { name?: string; limit?: number }): Promise<AuditEntry[]> {
+    if (p.name !== undefined) assertPackageName(p.name);
+    const limit = p.limit ?? Number.POSITIVE_INFINITY;
+    return this.#op('read the audit log', async () => {
+      await this.#catchUp(false);
+      const out: AuditEntry[] = [];
+      for (let i = this.#audit.length - 1; i >= 0 && out.length < limit; i--) {
+        const entry = this.#audit[i];
+        if (entry && (p.name === undefined || entry.name === p.name)) out.push(entry);
+      }
+      return out;
+    });
+  }
+
+  /** Holds store.lock, with the in-memory view caught up with the log, while `task` runs. */
+  #locked<T>(task: (feed: CatchUp) => Promise<T>): Promise<T> {
+    return this.#lock.run(async () => task(await this.#catchUp(true)));
+  }
+
+  /** Appends one line; caller holds the lock and has just caught up. */
+  async #append(feed: CatchUp, entry: Omit<AuditEntry, 'id' | 'at'>, at: string, record?: DecisionRecord): Promise<AuditEntry> {
+    // Inside the feed mutex, so an unlocked #catchUp in this process cannot read our line half-accounted.
+    return this.#feed.run('feed', async () => {
+      const full: AuditEntry = { id: this.#lastAuditId + 1, at, ...entry };
+      const line: AuditLine = record ? { schema: FILE_STORE_SCHEMA, ...full, record } : { schema: FILE_STORE_SCHEMA, ...full };
+      // A torn tail (writer killed mid-line) is closed first, so our line starts on its own.
+      const text = `${feed.tornBytes > 0 ? '\n' : ''}${JSON.stringify(line)}\n`;
+      const handle = await fsp.open(this.#auditPath(), 'a', 0o644); // O_APPEND
+      try {
+        await handle.writeFile(text, 'utf8');
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      this.#auditOffset += feed.tornBytes + Buffer.byteLength(text);
+      this.#lastAuditId = full.id;
+      this.#audit.push(full);
+      return full;
+    });
+  }
+
+  /**
+   * Reads the log's bytes added since the last call (by other processes, or all of it at init).
+   * With `locked`, nobody is writing: decision lines newer than their files are replayed.
+   */
+  #catchUp(locked: boolean): Promise<CatchUp> {
+    return this.#feed.run('feed', async () => {
+      const file = this.#auditPath();
+      let handle: fsp.FileHandle;
+      try {
+        handle = await fsp.open(file, 'r');
+      } catch (err) {
+        if (isNotFound(err)) return { tornBytes: 0 };
+        throw err;
+      }
+      let buf: Buffer;
+      try {
+        const { size } = await handle.stat();
+        if (size < this.#auditOffset) {
+          // Truncated or replaced by hand: start over rather than read from a wrong offset.
+          this.#logger?.warn({ file, size, offset: this.#auditOffset }, 'policy store: audit log shrank, re-reading it');
+          this.#audit = [];
+          this.#auditOffset = 0;
+          this.#lastAuditId = 0;
+          this.#index.clear();
+        }
+        buf = Buffer.alloc(size - this.#auditOffset);
+        let read = 0;
+        while (read < buf.length) {
+          const { bytesRead } = await handle.read(buf, read, buf.length - read, this.#auditOffset + read);
+          if (bytesRead === 0) break;
+          read += bytesRead;
+        }
+        buf = buf.subarray(0, read);
+      } finally {
+        await handle.close();
+      }
+      const end = buf.lastIndexOf(0x0a) + 1; // only complete lines
+      const decisionLines: AuditLine[] = [];
+      let lineStart = 0;
+      let lineOffset = this.#auditOffset;
+      while (lineStart < end) {
+        const nl = buf.indexOf(0x0a, lineStart);
+        const text = buf.subarray(lineStart, nl).toString('utf8');
+        const line = this.#parseLine(text, lineOffset);
+        lineOffset += nl + 1 - lineStart;
+        lineStart = nl + 1;
+        if (!line) continue;
+        const { schema: _s, record, ...entry } = line;
+        this.#audit.push(entry);
+        this.#lastAuditId = line.id;
+        if (record) {
+          decisionLines.push(line);
+          this.#index.set(keyOf(record.name, record.version), { name: record.name, version: record.version, state: record.state, updatedAt: record.updatedAt, auditId: line.id });
+          if (this.#initialised) this.#emit(record.name, record.version);
+        }
+      }
+      this.#auditOffset += end;
+      if (locked) await this.#replay(decisionLines.slice(-REPAIR_WINDOW));
+      return { tornBytes: buf.length - end };
+    });
+  }
+
+  #parseLine(text: string, offset: number): AuditLine | null {
+    if (text.trim() === '') return null;
+    let line: unknown;
+    try {
+      line = JSON.parse(text);
+    } catch {
+      this.#logger?.warn({ file: this.#auditPath(), offset }, 'policy store: skipping a torn audit line');
+      return null;
+    }
+    if (!isObject(line) || typeof line.id !== 'number' || typeof line.name !== 'string' || typeof line.action !== 'string' || line.id <= this.#lastAuditId) {
+      this.#logger?.warn({ file: this.#auditPath(), offset }, 'policy store: skipping an invalid audit line');
+      return null;
+    }
+    const record = line.record;
+    if (record !== undefined && (!isObject(record) || record.name !== line.name || record.version !== line.version || typeof record.state !== 'string')) {
+      this.#logger?.warn({ file: this.#auditPath(), offset }, 'policy store: skipping an audit line with an invalid record');
+      return null;
+    }
+    return line as unknown as AuditLine;
+  }
+
+  /** Rewrites decision files older than their journal line (writer killed between the two). */
+  async #replay(lines: readonly AuditLine[]): Promise<void> {
+    const latest = new Map<string, AuditLine>();
+    for (const line of lines) if (line.record) latest.set(keyOf(line.record.name, line.record.version), line);
+    for (const line of latest.values()) {
+      const record = line.record;
+      if (!record || versionProblem(record.version) !== null) continue;
+      let current: { auditId: number } | null = null;
+      try {
+        current = await this.#readDecision(record.name, record.version);
+      } catch (err) {
+        if (!(err instanceof PolicyStoreError && err.code === 'CAPGATE_POLICY_STORE_CORRUPT')) throw err;
+      }
+      if (current && current.auditId >= line.id) continue;
+      this.#logger?.warn({ pkg: record.name, version: record.version, auditId: line.id }, 'policy store: replaying a decision from the audit log');
+      await this.#writeDecision(record, line.id);
+    }
+  }
+
+  // ---------------------------------------------------------------- scoped approvals
+
+  async addScopedApproval(p: { approval: Omit<ScopedApproval, 'id' | 'createdAt'>; at?: Date }): Promise<ScopedApproval> {
+    const a = p.approval;
+    assertPackageName(a.name);
+    assertRange(a.range);
+    if (!isCapabilityId(a.capability)) throw new PolicyStoreError('CAPGATE_POLICY_STORE_INVALID_KEY', `unknown capability ${JSON.stringify(a.capability)}`);
+    if (a.expiresAt !== null && (typeof a.expiresAt !== 'string' || Number.isNaN(Date.parse(a.expiresAt)))) {
+      throw new PolicyStoreError('CAPGATE_POLICY_STORE_INVALID_KEY', 'expiresAt must be an ISO-8601 date or null');
+    }
+    assertText('by', a.by, 256);
+    assertText('reason', a.reason, 4096, true);
+    const approval: ScopedApproval = {
+      id: randomUUID(),
+      name: a.name,
+      range: a.range,
+      capability: a.capability,
+      expiresAt: a.expiresAt === null ? null : new Date(a.expiresAt).toISOString(),
+      by: a.by,
+      reason: a.reason,
+      createdAt: (p.at ?? new Date()).toISOString(),
+    };
+    await this.#op('write a scoped approval', () =>
+      writeFileAtomicMkdir(path.join(this.#approvalDir(a.name), `${approval.id}.json`), `${JSON.stringify({ schema: FILE_STORE_SCHEMA, kind: 'scoped-approval', data: approval })}\n`),
+    );
+    return approval;
+  }
+
+  async listScopedApprovals(p: { name: string }): Promise<ScopedApproval[]> {
+    assertPackageName(p.name);
+    return this.#op('list scoped approvals', async () => {
+      const dir = this.#approvalDir(p.name);
+      const out: ScopedApproval[] = [];
+      for (const file of await listDir(dir)) {
+        if (!file.endsWith('.json')) continue;
+        const env = await this.#readEnvelope(path.join(dir, file), 'scoped-approval');
+        const data = env?.data;
+        if (!env) continue;
+        if (!isObject(data) || data.name !== p.name || typeof data.capability !== 'string') throw corrupt(path.join(dir, file), `not a scoped approval of ${p.name}`);
+        out.push(data as unknown as ScopedApproval);
+      }
+      return out.sort((x, y) => (x.createdAt === y.createdAt ? (x.id < y.id ? -1 : 1) : x.createdAt < y.createdAt ? -1 : 1));
+    });
+  }
+
+  // ---------------------------------------------------------------- alert outbox
+
+  async enqueueEvent(p: { event: AlertEvent; targets: readonly string[] }): Promise<void> {
+    const event = validateEvent(p.event);
+    const targets = [...new Set(p.targets)];
+    for (const t of targets) assertText('target', t, 256);
+    const now = new Date().toISOString();
+    const due = event.createdAt < now ? event.createdAt : now;
+    await this.#op('enqueue an alert', () =>
+      this.#locked(async () => {
+        const pending = this.#outboxPath('pending', event.id);
+        const done = this.#outboxPath('done', event.id);
+        if ((await readIfExists(pending)) !== null || (await readIfExists(done)) !== null) return; // same event id: no-op
+        const file: OutboxFile = {
+          schema: FILE_STORE_SCHEMA,
+          kind: 'outbox',
+          event,
+          deliveries: targets.map((target) => ({ target, attempts: 0, nextAttemptAt: due, lastError: null, claim: null, deliveredAt: null })),
+        };
+        await writeFileAtomic(targets.length > 0 ? pending : done, `${JSON.stringify(file)}\n`);
+      }),
+    );
+  }
+
+  /** Every readable pending outbox file; corrupt ones are logged and skipped so one bad file cannot stop all alerts. */
+  async #pendingOutbox(): Promise<Array<{ file: string; data: OutboxFile }>> {
+    const dir = path.join(this.dir, 'outbox', 'pending');
+    const out: Array<{ file: string; data: OutboxFile }> = [];
+    for (const name of await listDir(dir)) {
+      if (!name.endsWith('.json')) continue;
+      const file = path.join(dir, name);
+      try {
+        const env = await this.#readEnvelope(file, 'outbox');
+        if (!env) continue;
+        if (!isObject(env.event) || !Array.isArray(env.deliveries)) throw corrupt(file, 'not an outbox record');
+        out.push({ file, data: env as unknown as OutboxFile });
+      } catch (err) {
+        if (!(err instanceof PolicyStoreError && err.code === 'CAPGATE_POLICY_STORE_CORRUPT')) throw err;
+        this.#logger?.warn({ file, code: err.code }, 'policy store: skipping a corrupt outbox file');
+      }
+    }
+    return out;
+  }
+
+  async #saveOutbox(file: string, data: OutboxFile): Promise<void> {
+    if (data.deliveries.every((d) => d.deliveredAt !== null)) {
+      // Keep the event under done/ so that enqueueing it again stays a no-op.
+      await writeFileAtomic(this.#outboxPath('done', data.event.id), `${JSON.stringify(data)}\n`);
+      await fsp.unlink(file).catch((err: unknown) => {
+        if (!isNotFound(err)) throw err;
+      });
+    } else {
+      await writeFileAtomic(file, `${JSON.stringify(data)}\n`);
+    }
+  }
+
+  async claimDeliveries(p: { owner: string; limit: number; leaseMs: number; now?: Date }): Promise<OutboxDelivery[]> {
+    assertText('owner', p.owner, 256);
+    if (!Number.isInteger(p.limit) || p.limit < 0 || !(p.leaseMs > 0)) throw new PolicyStoreError('CAPGATE_POLICY_STORE_INVALID_KEY', 'limit must be a non-negative integer and leaseMs positive');
+    const nowMs = (p.now ?? new Date()).getTime();
+    const now = new Date(nowMs).toISOString();
+    const until = new Date(nowMs + p.leaseMs).toISOString();
+    return this.#op('claim alert deliveries', () =>
+      this.#locked(async () => {
+        const files = await this.#pendingOutbox();
+        const due: Array<{ file: string; data: OutboxFile; d: DeliveryState }> = [];
+        for (const f of files) {
+          if (f.data.deliveries.every((d) => d.deliveredAt !== null)) {
+            await this.#saveOutbox(f.file, f.data); // finish a move interrupted by a crash
+            continue;
+          }
+          for (const d of f.data.deliveries) {
+            if (d.deliveredAt === null && d.nextAttemptAt <= now && (d.claim === null || d.claim.until <= now)) due.push({ ...f, d });
+          }
+        }
+        due.sort((a, b) =>
+          a.d.nextAttemptAt !== b.d.nextAttemptAt
+            ? a.d.nextAttemptAt < b.d.nextAttemptAt ? -1 : 1
+            : a.data.event.createdAt !== b.data.event.createdAt
+              ? a.data.event.createdAt < b.data.event.createdAt ? -1 : 1
+              : `${a.data.event.id}\u0000${a.d.target}` < `${b.data.event.id}\u0000${b.d.target}` ? -1 : 1,
+        );
+        const chosen = due.slice(0, p.limit);
+        const byFile = new Map<string, { data: OutboxFile; targets: Set<string> }>();
+        for (const c of chosen) {
+          const entry = byFile.get(c.file) ?? { data: c.data, targets: new Set<string>() };
+          entry.targets.add(c.d.target);
+          byFile.set(c.file, entry);
+        }
+        for (const [file, { data, targets }] of byFile) {
+          const deliveries = data.deliveries.map((d) => (targets.has(d.target) ? { ...d, claim: { owner: p.owner, until } } : d));
+          await this.#saveOutbox(file, { ...data, deliveries });
+        }
+        return chosen.map((c) => ({ event: c.data.event, target: c.d.target, attempts: c.d.attempts, nextAttemptAt: c.d.nextAttemptAt, lastError: c.d.lastError }));
+      }),
+    );
+  }
+
+  async #updateDelivery(eventId: string, target: string, owner: string, change: (d: DeliveryState) => DeliveryState): Promise<void> {
+    await this.#locked(async () => {
+      const file = this.#outboxPath('pending', eventId);
+      const env = await this.#readEnvelope(file, 'outbox');
+      if (!env) return;
+      const data = env as unknown as OutboxFile;
+      if (!Array.isArray(data.deliveries)) throw corrupt(file, 'not an outbox record');
+      const current = data.deliveries.find((d) => d.target === target);
+      if (!current || current.deliveredAt !== null || current.claim?.owner !== owner) return; // not the claim owner: no-op
+      await this.#saveOutbox(file, { ...data, deliveries: data.deliveries.map((d) => (d === current ? change(d) : d)) });
+    });
+  }
+
+  async completeDelivery(p: { eventId: string; target: string; owner: string }): Promise<void> {
+    assertText('eventId', p.eventId, 512);
+    assertText('target', p.target, 256);
+    assertText('owner', p.owner, 256);
+    const at = new Date().toISOString();
+    await this.#op('complete an alert delivery', () => this.#updateDelivery(p.eventId, p.target, p.owner, (d) => ({ ...d, claim: null, deliveredAt: at })));
+  }
+
+  async failDelivery(p: { eventId: string; target: string; owner: string; error: string; nextAttemptAt: Date }): Promise<void> {
+    assertText('eventId', p.eventId, 512);
+    assertText('target', p.target, 256);
+    assertText('owner', p.owner, 256);
+    if (!(p.nextAttemptAt instanceof Date) || Number.isNaN(p.nextAttemptAt.getTime())) throw new PolicyStoreError('CAPGATE_POLICY_STORE_INVALID_KEY', 'nextAttemptAt must be a valid Date');
+    const next = p.nextAttemptAt.toISOString();
+    const error = String(p.error).slice(0, 2000);
+    await this.#op('record a failed alert delivery', () =>
+      this.#updateDelivery(p.eventId, p.target, p.owner, (d) => ({ ...d, attempts: d.attempts + 1, lastError: error, nextAttemptAt: next, claim: null })),
+    );
+  }
+
+  async outboxDepth(): Promise<number> {
+    return this.#op('count the alert outbox', async () => {
+      let depth = 0;
+      for (const f of await this.#pendingOutbox()) depth += f.data.deliveries.filter((d) => d.deliveredAt === null).length;
+      return depth;
+    });
+  }
+
+  // ---------------------------------------------------------------- leases and change listeners
+
+  async acquireLease(p: { key: string; owner: string; ttlMs: number; now?: Date }): Promise<boolean> {
+    assertText('lease key', p.key, 512);
+    assertText('owner', p.owner, 256);
+    if (!(p.ttlMs > 0)) throw new PolicyStoreError('CAPGATE_POLICY_STORE_INVALID_KEY', 'ttlMs must be positive');
+    const nowMs = (p.now ?? new Date()).getTime();
+    return this.#op('take an analysis lease', () =>
+      this.#locked(async () => {
+        const file = this.#leasePath(p.key);
+        const env = await this.#readEnvelope(file, 'lease').catch((err: unknown) => {
+          if (err instanceof PolicyStoreError && err.code === 'CAPGATE_POLICY_STORE_CORRUPT') return null; // a torn lease is no lease
+          throw err;
+        });
+        if (env && env.owner !== p.owner && typeof env.until === 'string' && Date.parse(env.until) > nowMs) return false;
+        await writeFileAtomic(file, JSON.stringify({ schema: FILE_STORE_SCHEMA, kind: 'lease', key: p.key, owner: p.owner, until: new Date(nowMs + p.ttlMs).toISOString() }));
+        return true;
+      }),
+    );
+  }
+
+  async releaseLease(p: { key: string; owner: string }): Promise<void> {
+    assertText('lease key', p.key, 512);
+    assertText('owner', p.owner, 256);
+    await this.#op('release an analysis lease', () =>
+      this.#locked(async () => {
+        const file = this.#leasePath(p.key);
+        const env = await this.#readEnvelope(file, 'lease').catch(() => null);
+        if (env && env.owner === p.owner) await fsp.unlink(file).catch(() => undefined);
+      }),
+    );
+  }
+
+  /** In-process listeners; changes made by other processes sharing the folder are reported when this process next reads the audit log. */
+  onDecisionChanged(listener: (name: string, version: string) => void): () => void {
+    this.#listeners.add(listener);
+    return () => {
+      this.#listeners.delete(listener);
+    };
+  }
+
+  #emit(name: string, version: string): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(name, version);
+      } catch (err) {
+        this.#logger?.warn({ pkg: name, version, err: String(err) }, 'policy store: a decision listener threw');
+      }
+    }
+  }
+}
