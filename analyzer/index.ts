@@ -16,6 +16,8 @@ export {
   isJsLikePath,
   normalizeEntryPath,
   manifestNamedFiles,
+  bytesToKeep,
+  limitError,
   type TarLimits,
   type ReadTarballResult,
 } from './tarball';

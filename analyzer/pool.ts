@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { Piscina } from 'piscina';
 import { AnalyzerError, isAnalyzerError, reviveAnalyzerError } from './errors';
 import type { TarLimits } from './tarball';
-import type { PackagePolicy } from './types';
+import type { Finding, PackageFiles, PackagePolicy } from './types';
 import type { WorkerResult, WorkerTask } from './worker';
 
 export interface AnalyzerPoolOptions {
@@ -78,6 +78,30 @@ export class AnalyzerPool {
     const own = opts.transfer === true && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer
       ? bytes
       : new Uint8Array(bytes);
+    const task: WorkerTask = this.limits === undefined ? { bytes: own } : { bytes: own, limits: this.limits };
+    return this.run(task, own.buffer as ArrayBuffer);
+  }
+
+  /**
+   * Analyzes files already unpacked (the CLI's folder input) in a worker: analyzeFiles with the
+   * given findings. The files are packed into one buffer that is transferred.
+   */
+  async analyzeFiles(files: PackageFiles, findings: readonly Finding[] = []): Promise<PackagePolicy> {
+    if (this.closed) throw new AnalyzerError('CAPGATE_ANALYSIS_FAILED', 'the analyzer pool is closed');
+    let total = 0;
+    for (const bytes of files.values()) total += bytes.byteLength;
+    const data = new Uint8Array(total);
+    const index: [string, number, number][] = [];
+    let offset = 0;
+    for (const [p, bytes] of files) {
+      data.set(bytes, offset);
+      index.push([p, offset, bytes.byteLength]);
+      offset += bytes.byteLength;
+    }
+    return this.run({ kind: 'files', data, index, findings }, data.buffer);
+  }
+
+  private async run(task: WorkerTask, transfer: ArrayBuffer): Promise<PackagePolicy> {
     await this.acquire();
     if (this.closed) {
       this.release();
@@ -86,8 +110,7 @@ export class AnalyzerPool {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), this.timeoutMs);
     try {
-      const task: WorkerTask = this.limits === undefined ? { bytes: own } : { bytes: own, limits: this.limits };
-      const result = await this.piscina.run(task, { signal: controller.signal, transferList: [own.buffer as ArrayBuffer] });
+      const result = await this.piscina.run(task, { signal: controller.signal, transferList: [transfer] });
       if (result.ok) return result.policy;
       throw reviveAnalyzerError(result.error) ?? new AnalyzerError('CAPGATE_ANALYSIS_FAILED', 'the worker returned an invalid error');
     } catch (e) {

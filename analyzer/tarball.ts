@@ -197,15 +197,7 @@ async function readTarballOrThrow(input: Uint8Array, limits: TarLimits): Promise
     }
 
     const size = header.size ?? 0;
-    const mustKeep = isJsLikePath(p) || path.posix.basename(p) === 'package.json';
-    const keepFull = mustKeep || path.posix.extname(p) === '' || size <= limits.fullKeepSize;
-    let keep = keepFull ? size : Math.min(size, limits.headBytes);
-    if (keepFull && size > limits.maxEntrySize) {
-      if (mustKeep) {
-        throw limitError('maxEntrySize', limits.maxEntrySize, size, `${p} is ${size} bytes`, p);
-      }
-      keep = Math.min(size, limits.headBytes);
-    }
+    const keep = bytesToKeep(p, size, limits);
     current = { ordinal, size, bytes: EMPTY, truncated: keep < size };
     kept.set(p, current);
     return keep;
@@ -254,6 +246,22 @@ async function readTarballOrThrow(input: Uint8Array, limits: TarLimits): Promise
 
 const EMPTY = Buffer.alloc(0);
 
+/**
+ * How many bytes of a `size`-byte file at package path `p` are kept (see the header comment): all of
+ * them for JS-like files, package.json, extension-less files and small files, else `headBytes`.
+ * Throws CAPGATE_ARCHIVE_LIMIT when a JS-like file or a package.json is larger than maxEntrySize.
+ * Shared with the CLI's folder reader so that a folder and its tarball give the same files.
+ */
+export function bytesToKeep(p: string, size: number, limits: TarLimits): number {
+  const mustKeep = isJsLikePath(p) || path.posix.basename(p) === 'package.json';
+  const keepFull = mustKeep || path.posix.extname(p) === '' || size <= limits.fullKeepSize;
+  if (keepFull && size > limits.maxEntrySize) {
+    if (mustKeep) throw limitError('maxEntrySize', limits.maxEntrySize, size, `${p} is ${size} bytes`, p);
+    return Math.min(size, limits.headBytes);
+  }
+  return keepFull ? size : Math.min(size, limits.headBytes);
+}
+
 function checkGzipMagic(bytes: Buffer): void {
   if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) return;
   let hint = '';
@@ -265,7 +273,8 @@ function checkGzipMagic(bytes: Buffer): void {
   throw new AnalyzerError('CAPGATE_ARCHIVE_CORRUPT', `not gzip data: expected 1f 8b, found ${head || 'nothing'}${hint}`);
 }
 
-function limitError(limit: keyof TarLimits, expected: number, found: number, what: string, file?: string): AnalyzerError {
+/** A CAPGATE_ARCHIVE_LIMIT error naming the TarLimits key. */
+export function limitError(limit: keyof TarLimits, expected: number, found: number, what: string, file?: string): AnalyzerError {
   const details = file === undefined ? { limit, expected, found } : { limit, expected, found, file };
   return new AnalyzerError('CAPGATE_ARCHIVE_LIMIT', `archive exceeds limit ${limit} (${expected}): ${what}`, details);
 }
