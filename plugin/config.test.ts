@@ -1,0 +1,54 @@
+import { DEFAULT_CONFIG, parseConfig } from './config';
+import { ConfigError } from './errors';
+
+describe('parseConfig', () => {
+  it('gives the defaults for an empty block', () => {
+    expect(parseConfig(undefined)).toEqual(DEFAULT_CONFIG);
+    expect(parseConfig(null)).toEqual(DEFAULT_CONFIG);
+    expect(parseConfig({})).toEqual(DEFAULT_CONFIG);
+    expect(DEFAULT_CONFIG.mode).toBe('enforce');
+    expect(DEFAULT_CONFIG.onError).toBe('block');
+  });
+
+  it('reads every option and freezes the result', () => {
+    const c = parseConfig({
+      mode: 'monitor',
+      onError: 'allow',
+      tiers: { 'fs-read': 'block', network: 'flag' },
+      newPackage: 'block',
+      cacheSize: 10,
+      maxBaselineCandidates: 3,
+      publicUrl: 'https://npm.example.test/',
+      analysis: { threads: 1, timeoutMs: 1000, maxHeapMb: 256, maxTarballBytes: 4096 },
+      store: { type: 'file', path: './policies' },
+    });
+    expect(c).toMatchObject({ mode: 'monitor', onError: 'allow', newPackage: 'block', cacheSize: 10, publicUrl: 'https://npm.example.test' });
+    expect(c.tiers).toEqual({ 'fs-read': 'block', network: 'flag' });
+    expect(c.analysis).toEqual({ threads: 1, timeoutMs: 1000, maxHeapMb: 256, maxTarballBytes: 4096 });
+    expect(c.store).toEqual({ type: 'file', path: './policies' });
+    expect(Object.isFrozen(c)).toBe(true);
+    expect(Object.isFrozen(c.analysis)).toBe(true);
+    expect(Object.isFrozen(c.tiers)).toBe(true);
+  });
+
+  it('reports every issue at once with CAPGATE_CONFIG_INVALID', () => {
+    let caught: unknown;
+    try {
+      parseConfig({ mode: 'warn', onError: true, tiers: { teleport: 'block', network: 'maybe' }, cacheSize: -1, analysis: { timeoutMs: 'soon', extra: 1 }, bogus: 1, publicUrl: 'ftp://x' });
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    const err = caught as ConfigError;
+    expect(err.code).toBe('CAPGATE_CONFIG_INVALID');
+    expect(err.issues).toHaveLength(9);
+    for (const fragment of ['capgate.mode', 'capgate.onError', 'tiers.teleport', 'tiers.network', 'cacheSize', 'analysis.timeoutMs', 'analysis.extra', 'capgate.bogus', 'publicUrl']) {
+      expect(err.message).toContain(fragment);
+    }
+  });
+
+  it('refuses a non-object block', () => {
+    expect(() => parseConfig('enforce')).toThrow(/expected an object/);
+    expect(() => parseConfig([1])).toThrow(ConfigError);
+  });
+});

@@ -1,0 +1,191 @@
+// Owns the plugin configuration: the `middlewares: capgate:` block of verdaccio.yaml parsed from
+// `unknown` with defaults, every problem reported at once (CAPGATE_CONFIG_INVALID), then frozen
+// (fastify lib/initial-config-validation.js).
+import { CAPABILITY_IDS, isCapabilityId } from '../analyzer/types';
+import type { CapabilityId, Tier } from '../analyzer/types';
+import { ConfigError } from './errors';
+
+/** Where the policy store keeps its data. */
+export interface StoreConfig {
+  /** `file` (default): the embedded file store. Later stores (PostgreSQL) add their own kinds. */
+  readonly type: 'file';
+  /** Folder of the file store; default `<verdaccio storage>/.capgate`. Relative paths resolve against the config file. */
+  readonly path: string | null;
+}
+
+export interface AnalysisConfig {
+  /** Worker threads for analysis; default: piscina's default (based on the CPU count). */
+  readonly threads: number | null;
+  /** Per-tarball analysis time limit in milliseconds (default 30000). The worker is terminated after it. */
+  readonly timeoutMs: number;
+  /** Heap limit of a worker in MiB; default: Node's. */
+  readonly maxHeapMb: number | null;
+  /**
+   * Largest tarball the gate reads into memory, in bytes (default 128 MiB). Bigger tarballs are
+   * refused with CAPGATE_TARBALL_TOO_LARGE, which bounds the memory one request can take.
+   */
+  readonly maxTarballBytes: number;
+}
+
+export interface PluginConfig {
+  /**
+   * `enforce` (default) refuses held and denied versions. `monitor` serves them and records what
+   * enforce would have done (decisions are stored with `mode: 'monitor'`).
+   * **WARNING**: `monitor` installs every update, including the ones it would hold.
+   */
+  readonly mode: 'enforce' | 'monitor';
+  /**
+   * What to do when the gate cannot decide (analysis failure or timeout, store unreachable, a
+   * packument without integrity): `block` (default) refuses with a reason naming the failure,
+   * `allow` serves the tarball and logs the failure at `error`.
+   * **WARNING**: `allow` serves bytes that were not analyzed when analysis fails. Bytes that do not
+   * match the packument integrity are refused either way.
+   */
+  readonly onError: 'block' | 'allow';
+  /** Tier overrides per capability id (defaults: DEFAULT_TIERS of CAPABILITIES.md). */
+  readonly tiers: Readonly<Partial<Record<CapabilityId, Tier>>>;
+  /** Policy for a package with no earlier version at all: `flag` (default), `allow` or `block`. */
+  readonly newPackage: 'allow' | 'flag' | 'block';
+  /** Decisions kept in memory (LRU entries, default 10000). */
+  readonly cacheSize: number;
+  /** How many lower versions the baseline search may examine before giving up (default 20). */
+  readonly maxBaselineCandidates: number;
+  /**
+   * Public origin used in reviewer links (e.g. `https://npm.example.internal`). Default: the
+   * request's own origin, as Verdaccio builds tarball URLs.
+   */
+  readonly publicUrl: string | null;
+  readonly analysis: AnalysisConfig;
+  readonly store: StoreConfig;
+}
+
+export const DEFAULT_CONFIG: PluginConfig = deepFreeze({
+  mode: 'enforce',
+  onError: 'block',
+  tiers: {},
+  newPackage: 'flag',
+  cacheSize: 10_000,
+  maxBaselineCandidates: 20,
+  publicUrl: null,
+  analysis: { threads: null, timeoutMs: 30_000, maxHeapMb: null, maxTarballBytes: 128 * 1024 * 1024 },
+  store: { type: 'file', path: null },
+});
+
+const TOP_KEYS = ['mode', 'onError', 'tiers', 'newPackage', 'cacheSize', 'maxBaselineCandidates', 'publicUrl', 'analysis', 'store'];
+const ANALYSIS_KEYS = ['threads', 'timeoutMs', 'maxHeapMb', 'maxTarballBytes'];
+const STORE_KEYS = ['type', 'path'];
+
+/**
+ * Parses the plugin block. `undefined`/`null` give the defaults. Throws ConfigError listing every
+ * issue; the result is deeply frozen.
+ */
+export function parseConfig(raw: unknown): PluginConfig {
+  const issues: string[] = [];
+  const root = asRecord(raw ?? {}, 'capgate', issues) ?? {};
+  unknownKeys(root, TOP_KEYS, 'capgate', issues);
+
+  const mode = oneOf(root['mode'], ['enforce', 'monitor'] as const, 'capgate.mode', DEFAULT_CONFIG.mode, issues);
+  const onError = oneOf(root['onError'], ['block', 'allow'] as const, 'capgate.onError', DEFAULT_CONFIG.onError, issues);
+  const newPackage = oneOf(root['newPackage'], ['allow', 'flag', 'block'] as const, 'capgate.newPackage', DEFAULT_CONFIG.newPackage, issues);
+  const cacheSize = int(root['cacheSize'], 'capgate.cacheSize', DEFAULT_CONFIG.cacheSize, 1, 10_000_000, issues);
+  const maxBaselineCandidates = int(root['maxBaselineCandidates'], 'capgate.maxBaselineCandidates', DEFAULT_CONFIG.maxBaselineCandidates, 1, 1000, issues);
+
+  let publicUrl: string | null = null;
+  if (root['publicUrl'] !== undefined && root['publicUrl'] !== null) {
+    const v = root['publicUrl'];
+    if (typeof v !== 'string' || !isHttpUrl(v)) issues.push(`capgate.publicUrl: expected an http(s) URL, got ${show(v)}`);
+    else publicUrl = v.replace(/\/+$/, '');
+  }
+
+  const tiers: Partial<Record<CapabilityId, Tier>> = {};
+  if (root['tiers'] !== undefined && root['tiers'] !== null) {
+    const t = asRecord(root['tiers'], 'capgate.tiers', issues);
+    for (const [id, tier] of Object.entries(t ?? {})) {
+      if (!isCapabilityId(id)) {
+        issues.push(`capgate.tiers.${id}: unknown capability id (known: ${CAPABILITY_IDS.join(', ')})`);
+        continue;
+      }
+      if (tier !== 'block' && tier !== 'flag') {
+        issues.push(`capgate.tiers.${id}: expected "block" or "flag", got ${show(tier)}`);
+        continue;
+      }
+      tiers[id] = tier;
+    }
+  }
+
+  const a = asRecord(root['analysis'] ?? {}, 'capgate.analysis', issues) ?? {};
+  unknownKeys(a, ANALYSIS_KEYS, 'capgate.analysis', issues);
+  const d = DEFAULT_CONFIG.analysis;
+  const analysis: AnalysisConfig = {
+    threads: optionalInt(a['threads'], 'capgate.analysis.threads', 1, 256, issues),
+    timeoutMs: int(a['timeoutMs'], 'capgate.analysis.timeoutMs', d.timeoutMs, 100, 3_600_000, issues),
+    maxHeapMb: optionalInt(a['maxHeapMb'], 'capgate.analysis.maxHeapMb', 16, 65_536, issues),
+    maxTarballBytes: int(a['maxTarballBytes'], 'capgate.analysis.maxTarballBytes', d.maxTarballBytes, 1024, 4 * 1024 ** 3, issues),
+  };
+
+  const s = asRecord(root['store'] ?? {}, 'capgate.store', issues) ?? {};
+  unknownKeys(s, STORE_KEYS, 'capgate.store', issues);
+  const type = oneOf(s['type'], ['file'] as const, 'capgate.store.type', 'file', issues);
+  let path: string | null = null;
+  if (s['path'] !== undefined && s['path'] !== null) {
+    if (typeof s['path'] !== 'string' || s['path'].trim() === '') issues.push(`capgate.store.path: expected a folder path, got ${show(s['path'])}`);
+    else path = s['path'];
+  }
+
+  if (issues.length > 0) throw new ConfigError(issues);
+  return deepFreeze({ mode, onError, tiers, newPackage, cacheSize, maxBaselineCandidates, publicUrl, analysis, store: { type, path } });
+}
+
+function asRecord(v: unknown, where: string, issues: string[]): Record<string, unknown> | null {
+  if (typeof v === 'object' && v !== null && !Array.isArray(v)) return v as Record<string, unknown>;
+  issues.push(`${where}: expected an object, got ${show(v)}`);
+  return null;
+}
+
+function unknownKeys(obj: Record<string, unknown>, known: readonly string[], where: string, issues: string[]): void {
+  for (const k of Object.keys(obj)) {
+    if (!known.includes(k)) issues.push(`${where}.${k}: unknown option (known: ${known.join(', ')})`);
+  }
+}
+
+function oneOf<T extends string>(v: unknown, allowed: readonly T[], where: string, dflt: T, issues: string[]): T {
+  if (v === undefined || v === null) return dflt;
+  if (typeof v === 'string' && (allowed as readonly string[]).includes(v)) return v as T;
+  issues.push(`${where}: expected one of ${allowed.map((x) => `"${x}"`).join(', ')}, got ${show(v)}`);
+  return dflt;
+}
+
+function int(v: unknown, where: string, dflt: number, min: number, max: number, issues: string[]): number {
+  if (v === undefined || v === null) return dflt;
+  if (typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max) return v;
+  issues.push(`${where}: expected an integer between ${min} and ${max}, got ${show(v)}`);
+  return dflt;
+}
+
+function optionalInt(v: unknown, where: string, min: number, max: number, issues: string[]): number | null {
+  if (v === undefined || v === null) return null;
+  return int(v, where, min, min, max, issues);
+}
+
+function isHttpUrl(v: string): boolean {
+  try {
+    const u = new URL(v);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.search === '' && u.hash === '';
+  } catch {
+    return false;
+  }
+}
+
+function show(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  const s = JSON.stringify(v);
+  return s === undefined ? typeof v : s.length > 60 ? s.slice(0, 57) + '...' : s;
+}
+
+function deepFreeze<T>(v: T): T {
+  if (typeof v === 'object' && v !== null && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const x of Object.values(v)) deepFreeze(x);
+  }
+  return v;
+}

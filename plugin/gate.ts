@@ -1,0 +1,442 @@
+// Owns the decision for one tarball (DESIGN.md "The flow of one tarball request" and "Baseline and
+// decision"): resolve the version from the packument, answer known decisions from the LRU and the
+// store, otherwise read, verify, analyze, pick the baseline, diff, decide and store. Knows nothing
+// of HTTP or Verdaccio: the registry, analyzer and store come in through small interfaces so the
+// metadata filter and review API (issues 4 and 5) can reuse it.
+import { LRUCache } from 'lru-cache';
+import semver from 'semver';
+import type { CapabilityId, PackagePolicy, PolicyDiff, Tier } from '../analyzer/types';
+import type { DecisionRecord, PolicyStore, VersionState } from '../policy-store/store';
+import type { PluginConfig } from './config';
+import { GateError } from './errors';
+import type { GateErrorCode } from './errors';
+import { expectedDigest, matchesDigest, sha512Sri } from './integrity';
+import type { ExpectedDigest } from './integrity';
+import { decisionReason } from './message';
+import { baselineCandidates, versionsForFile, viewPackument } from './packument';
+import type { PackumentView, VersionEntry } from './packument';
+
+/** Verdaccio's storage seen from the gate (see verdaccio-source.ts). `ctx` is opaque request context. */
+export interface RegistrySource {
+  /** Throws GateError CAPGATE_NOT_FOUND or CAPGATE_UPSTREAM_UNAVAILABLE. */
+  getPackument(name: string, ctx: unknown): Promise<unknown>;
+  /** Throws GateError CAPGATE_NOT_FOUND, CAPGATE_UPSTREAM_UNAVAILABLE or CAPGATE_TARBALL_TOO_LARGE. */
+  readTarball(name: string, filename: string, maxBytes: number): Promise<Buffer>;
+}
+
+/** The analyzer seen from the gate: AnalyzerPool in production. Rejects with `{ code }` errors. */
+export interface TarballAnalyzer {
+  analyze(bytes: Uint8Array): Promise<PackagePolicy>;
+}
+
+export interface DiffOptions {
+  tiers?: Partial<Record<CapabilityId, Tier>>;
+  newPackage?: 'allow' | 'flag' | 'block';
+  approvedCapabilities?: readonly CapabilityId[];
+}
+export type DiffFn = (baseline: PackagePolicy | null, next: PackagePolicy, opts?: DiffOptions) => PolicyDiff;
+
+/** Narrow pino-compatible logger (Verdaccio injects pino). */
+export interface GateLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+  debug(obj: object, msg: string): void;
+}
+
+export interface GateDeps {
+  readonly config: PluginConfig;
+  readonly store: PolicyStore;
+  readonly registry: RegistrySource;
+  readonly analyzer: TarballAnalyzer;
+  readonly diff: DiffFn;
+  readonly rulesVersion: string;
+  readonly logger: GateLogger;
+  readonly now?: () => Date;
+}
+
+/** What the route does with a tarball request. */
+export type GateOutcome =
+  | {
+      readonly kind: 'serve';
+      readonly name: string;
+      readonly version: string;
+      readonly bytes: Buffer;
+      /** The decision behind serving; null when served because of onError: allow / monitor. */
+      readonly record: DecisionRecord | null;
+      /** Set when served despite a failure (onError: allow, or monitor mode). */
+      readonly failure: GateError | null;
+    }
+  | { readonly kind: 'refuse'; readonly name: string; readonly version: string; readonly record: DecisionRecord };
+
+/** Failures that `onError: allow` (and monitor mode) may serve through, once the bytes are verified. */
+const FAIL_OPEN_CODES: ReadonlySet<GateErrorCode> = new Set([
+  'CAPGATE_ANALYSIS_FAILED',
+  'CAPGATE_ANALYSIS_TIMEOUT',
+  'CAPGATE_ARCHIVE_CORRUPT',
+  'CAPGATE_ARCHIVE_LIMIT',
+  'CAPGATE_STORE_UNAVAILABLE',
+]);
+
+const ANALYZER_CODES: ReadonlySet<string> = new Set([
+  'CAPGATE_ARCHIVE_CORRUPT',
+  'CAPGATE_ARCHIVE_LIMIT',
+  'CAPGATE_ANALYSIS_TIMEOUT',
+  'CAPGATE_ANALYSIS_FAILED',
+]);
+
+const REFUSING_STATES: ReadonlySet<VersionState> = new Set(['held', 'denied']);
+
+interface BaselineChoice {
+  readonly version: string | null;
+  readonly policy: PackagePolicy | null;
+  /** True when earlier versions exist but none could serve (held, denied or unreadable). */
+  readonly noneUsable: boolean;
+}
+
+export class Gate {
+  private readonly deps: GateDeps;
+  private readonly decisions: LRUCache<string, DecisionRecord>;
+  private readonly flights = new Map<string, Promise<{ record: DecisionRecord | null; bytes: Buffer; failure: GateError | null }>>();
+  private readonly policyFlights = new Map<string, Promise<PackagePolicy | null>>();
+
+  constructor(deps: GateDeps) {
+    this.deps = deps;
+    this.decisions = new LRUCache<string, DecisionRecord>({ max: deps.config.cacheSize });
+  }
+
+  get config(): PluginConfig {
+    return this.deps.config;
+  }
+
+  /** Forgets a cached decision (after a review changed it). */
+  invalidate(name: string, version: string): void {
+    this.decisions.delete(key(name, version));
+  }
+
+  /** Gate a tarball request for `name`'s file `filename`. Throws GateError when it must refuse for a failure. */
+  async checkTarball(p: { name: string; filename: string; ctx?: unknown }): Promise<GateOutcome> {
+    const view = viewPackument(await this.deps.registry.getPackument(p.name, p.ctx));
+    const matches = versionsForFile(view, p.filename);
+    if (matches.length === 0) {
+      throw new GateError('CAPGATE_TARBALL_UNKNOWN', `no version of ${p.name} has the tarball ${p.filename}`, { name: p.name, filename: p.filename });
+    }
+    const entry = matches[0];
+    if (entry === undefined || matches.length > 1) {
+      throw new GateError('CAPGATE_TARBALL_AMBIGUOUS', `versions ${matches.map((m) => m.version).join(', ')} of ${p.name} share the tarball ${p.filename}`, {
+        name: p.name,
+        filename: p.filename,
+      });
+    }
+    return this.checkVersion({ name: p.name, entry, view });
+  }
+
+  /** Gate one version whose packument entry is known (also used for background analysis). */
+  async checkVersion(p: { name: string; entry: VersionEntry; view: PackumentView }): Promise<GateOutcome> {
+    const { name, entry } = p;
+    const version = entry.version;
+    const digest = expectedDigest(entry.integrity, entry.shasum);
+    let expected: ExpectedDigest | null = null;
+    if (digest.ok) {
+      expected = digest.expected;
+    } else if (this.failsOpen()) {
+      this.deps.logger.error({ pkg: name, version, code: 'CAPGATE_INTEGRITY_MISSING', reason: digest.reason }, 'capgate: @{pkg}@@{version} has no usable integrity; analysing unverified bytes (onError: allow)');
+    } else {
+      throw new GateError('CAPGATE_INTEGRITY_MISSING', digest.reason, { name, version });
+    }
+
+    if (expected !== null) {
+      const known = await this.knownDecision(name, version, expected.sri);
+      if (known !== null) {
+        if (REFUSING_STATES.has(known.state) && this.deps.config.mode === 'enforce') {
+          return { kind: 'refuse', name, version, record: known };
+        }
+        const bytes = await this.readVerified(name, version, entry, expected);
+        return { kind: 'serve', name, version, bytes, record: known, failure: null };
+      }
+    }
+
+    const flightKey = `${key(name, version)}#${expected?.sri ?? 'unverified'}`;
+    let flight = this.flights.get(flightKey);
+    if (flight === undefined) {
+      flight = this.decideNew(name, entry, p.view, expected).finally(() => this.flights.delete(flightKey));
+      this.flights.set(flightKey, flight);
+    }
+    const result = await flight;
+    if (result.record !== null && REFUSING_STATES.has(result.record.state) && this.deps.config.mode === 'enforce') {
+      return { kind: 'refuse', name, version, record: result.record };
+    }
+    return { kind: 'serve', name, version, bytes: result.bytes, record: result.record, failure: result.failure };
+  }
+
+  /** Decision for (name, version) if it applies to these bytes and these rules; LRU first, then the store. */
+  async knownDecision(name: string, version: string, sri: string): Promise<DecisionRecord | null> {
+    const cached = this.decisions.get(key(name, version));
+    if (cached !== undefined && this.applies(cached, sri)) return cached;
+    const stored = await this.storeCall(() => this.deps.store.getDecision({ name, version }));
+    if (stored === null || !this.applies(stored, sri)) return null;
+    this.decisions.set(key(name, version), stored);
+    return stored;
+  }
+
+  /** Human decisions hold for the bytes they were made on; automatic ones also need the same rules. */
+  private applies(record: DecisionRecord, sri: string): boolean {
+    if (record.integrity !== sri) return false;
+    if (record.state === 'approved' || record.state === 'denied') return true;
+    return record.rulesVersion === this.deps.rulesVersion;
+  }
+
+  private failsOpen(): boolean {
+    return this.deps.config.onError === 'allow' || this.deps.config.mode === 'monitor';
+  }
+
+  private async decideNew(
+    name: string,
+    entry: VersionEntry,
+    view: PackumentView,
+    expected: ExpectedDigest | null,
+  ): Promise<{ record: DecisionRecord | null; bytes: Buffer; failure: GateError | null }> {
+    const version = entry.version;
+    const bytes = await this.readBytes(name, entry);
+    if (expected !== null && !matchesDigest(bytes, expected)) {
+      throw new GateError('CAPGATE_INTEGRITY_MISMATCH', `the tarball does not match the packument's ${expected.algorithm} integrity`, {
+        name,
+        version,
+        expected: expected.sri,
+        actual: expected.algorithm === 'sha512' ? sha512Sri(bytes) : undefined,
+      });
+    }
+    const sri = expected?.sri ?? sha512Sri(bytes);
+    if (expected === null) {
+      const known = await this.knownDecision(name, version, sri);
+      if (known !== null) return { record: known, bytes, failure: null };
+    }
+    try {
+      // The baseline search (possibly fetching and analysing an earlier version) runs beside the
+      // analysis of this version: both wait on the network and the worker pool.
+      const [policy, baseline] = await Promise.all([this.analyze(name, version, bytes), this.findBaseline(name, version, view)]);
+      if (policy.name !== name || !sameVersion(policy.version, version)) {
+        throw new GateError('CAPGATE_MANIFEST_MISMATCH', `the tarball's package.json says ${policy.name || '(no name)'}@${policy.version || '(no version)'}`, {
+          name,
+          version,
+          found: { name: policy.name, version: policy.version },
+        });
+      }
+      await this.storeCall(() => this.deps.store.putPolicy({ name, version, integrity: sri, policy }));
+      const record = await this.decide(name, version, sri, policy, baseline);
+      return { record, bytes, failure: null };
+    } catch (e) {
+      const err = toGateError(e);
+      if (FAIL_OPEN_CODES.has(err.code) && this.failsOpen()) {
+        this.deps.logger.error({ pkg: name, version, code: err.code, err: err.message }, 'capgate: serving @{pkg}@@{version} undecided after @{code} (onError: allow or monitor)');
+        return { record: null, bytes, failure: err };
+      }
+      throw err;
+    }
+  }
+
+  private async decide(name: string, version: string, sri: string, policy: PackagePolicy, baseline: BaselineChoice): Promise<DecisionRecord> {
+    const { config } = this.deps;
+    const approved = await this.approvedCapabilities(name, version);
+    const diffOpts: DiffOptions = { tiers: { ...config.tiers }, newPackage: config.newPackage };
+    if (approved.length > 0) diffOpts.approvedCapabilities = approved;
+    // Earlier versions exist but none can serve as a baseline: compare with nothing at all, so that
+    // every block-tier capability counts as gained (never the lenient brand-new policy).
+    const basePolicy = baseline.noneUsable ? emptyPolicy(name, this.deps.rulesVersion) : baseline.policy;
+    const raw = this.deps.diff(basePolicy, policy, diffOpts);
+    const diff: PolicyDiff = { ...raw, baseline: baseline.version };
+    const state: VersionState = diff.decision === 'block' ? 'held' : diff.decision === 'flag' ? 'flagged' : 'allowed';
+    const draft: Omit<DecisionRecord, 'createdAt' | 'updatedAt'> = {
+      name,
+      version,
+      integrity: sri,
+      rulesVersion: this.deps.rulesVersion,
+      state,
+      automatic: diff.decision,
+      mode: config.mode,
+      baseline: baseline.version,
+      diff,
+      by: 'capgate',
+      reason: decisionReason(diff),
+    };
+    let record: DecisionRecord;
+    try {
+      record = await this.storeCall(() => this.deps.store.setDecision({ record: draft, at: this.now() }));
+    } catch (e) {
+      // A hold is still a hold when it cannot be written down; anything else falls to onError.
+      if (state !== 'held') throw e;
+      const at = this.now().toISOString();
+      record = { ...draft, createdAt: at, updatedAt: at };
+      this.deps.logger.error({ pkg: name, version, code: 'CAPGATE_STORE_UNAVAILABLE' }, 'capgate: could not store the hold of @{pkg}@@{version}; refusing anyway');
+      return record;
+    }
+    this.decisions.set(key(name, version), record);
+    const fields = { pkg: name, version, state, baseline: baseline.version ?? 'none', gained: diff.gained.join(','), mode: config.mode };
+    if (state === 'allowed') this.deps.logger.info(fields, 'capgate: @{state} @{pkg}@@{version} (baseline @{baseline}, mode @{mode})');
+    else this.deps.logger.warn(fields, 'capgate: @{state} @{pkg}@@{version}: gained @{gained} (baseline @{baseline}, mode @{mode})');
+    return record;
+  }
+
+  /**
+   * Nearest lower version (semver precedence; prereleases only against the same line's
+   * prereleases or lower releases) whose decision is not held or denied. Versions the gate never
+   * saw are trusted on first use: their policy is computed from their tarball and stored.
+   * Infrastructure failures propagate (so onError applies); a broken earlier tarball is skipped.
+   */
+  async findBaseline(name: string, version: string, view: PackumentView): Promise<BaselineChoice> {
+    const candidates = baselineCandidates(view, version);
+    if (candidates.length === 0) return { version: null, policy: null, noneUsable: false };
+    const decided = new Map<string, DecisionRecord>();
+    for (const r of await this.storeCall(() => this.deps.store.listDecisions({ name }))) decided.set(r.version, r);
+    let examined = 0;
+    for (const c of candidates) {
+      const record = decided.get(c.version);
+      if (record !== undefined && REFUSING_STATES.has(record.state)) continue;
+      if (++examined > this.deps.config.maxBaselineCandidates) break;
+      const policy = await this.policyOf(name, c);
+      if (policy !== null) return { version: c.version, policy, noneUsable: false };
+    }
+    return { version: null, policy: null, noneUsable: true };
+  }
+
+  /** Stored policy of an earlier version for these bytes and rules, else computed now (single-flight). */
+  private async policyOf(name: string, entry: VersionEntry): Promise<PackagePolicy | null> {
+    const digest = expectedDigest(entry.integrity, entry.shasum);
+    if (!digest.ok) {
+      this.deps.logger.debug({ pkg: name, version: entry.version, reason: digest.reason }, 'capgate: skipping baseline candidate @{pkg}@@{version}');
+      return null;
+    }
+    const sri = digest.expected.sri;
+    const stored = await this.storeCall(() => this.deps.store.getPolicy({ name, version: entry.version }));
+    if (stored !== null && stored.integrity === sri && stored.policy.rulesVersion === this.deps.rulesVersion) return stored.policy;
+    const k = `${key(name, entry.version)}#${sri}`;
+    let flight = this.policyFlights.get(k);
+    if (flight === undefined) {
+      flight = this.computeBaselinePolicy(name, entry, digest.expected).finally(() => this.policyFlights.delete(k));
+      this.policyFlights.set(k, flight);
+    }
+    return flight;
+  }
+
+  private async computeBaselinePolicy(name: string, entry: VersionEntry, expected: ExpectedDigest): Promise<PackagePolicy | null> {
+    const version = entry.version;
+    let bytes: Buffer;
+    try {
+      bytes = await this.readBytes(name, entry);
+    } catch (e) {
+      const err = toGateError(e);
+      if (err.code === 'CAPGATE_NOT_FOUND' || err.code === 'CAPGATE_TARBALL_TOO_LARGE') return this.skip(name, version, err);
+      throw err;
+    }
+    if (!matchesDigest(bytes, expected)) return this.skip(name, version, new GateError('CAPGATE_INTEGRITY_MISMATCH', 'baseline tarball does not match its integrity'));
+    let policy: PackagePolicy;
+    try {
+      policy = await this.analyze(name, version, bytes);
+    } catch (e) {
+      return this.skip(name, version, toGateError(e));
+    }
+    if (policy.name !== name || !sameVersion(policy.version, version)) {
+      return this.skip(name, version, new GateError('CAPGATE_MANIFEST_MISMATCH', 'baseline package.json does not match'));
+    }
+    await this.storeCall(() => this.deps.store.putPolicy({ name, version, integrity: expected.sri, policy }));
+    return policy;
+  }
+
+  private skip(name: string, version: string, err: GateError): null {
+    this.deps.logger.warn({ pkg: name, version, code: err.code, err: err.message }, 'capgate: @{pkg}@@{version} cannot serve as a baseline (@{code})');
+    return null;
+  }
+
+  private async approvedCapabilities(name: string, version: string): Promise<CapabilityId[]> {
+    const approvals = await this.storeCall(() => this.deps.store.listScopedApprovals({ name }));
+    const now = this.now().getTime();
+    const ids = new Set<CapabilityId>();
+    for (const a of approvals) {
+      if (a.expiresAt !== null && Date.parse(a.expiresAt) <= now) continue;
+      if (semver.validRange(a.range) === null || !semver.satisfies(version, a.range, { includePrerelease: true })) continue;
+      ids.add(a.capability);
+    }
+    return [...ids].sort();
+  }
+
+  private async readBytes(name: string, entry: VersionEntry): Promise<Buffer> {
+    return this.deps.registry.readTarball(name, entry.filename, this.deps.config.analysis.maxTarballBytes);
+  }
+
+  private async readVerified(name: string, version: string, entry: VersionEntry, expected: ExpectedDigest): Promise<Buffer> {
+    const bytes = await this.readBytes(name, entry);
+    if (!matchesDigest(bytes, expected)) {
+      throw new GateError('CAPGATE_INTEGRITY_MISMATCH', `the tarball does not match the packument's ${expected.algorithm} integrity`, { name, version, expected: expected.sri });
+    }
+    return bytes;
+  }
+
+  private async analyze(name: string, version: string, bytes: Uint8Array): Promise<PackagePolicy> {
+    try {
+      return await this.deps.analyzer.analyze(bytes);
+    } catch (e) {
+      throw toGateError(e, { name, version });
+    }
+  }
+
+  private async storeCall<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      if (e instanceof GateError) throw e;
+      const code = errorCode(e);
+      if (code === 'CAPGATE_POLICY_STORE_INVALID_KEY') throw new GateError('CAPGATE_BAD_REQUEST', errorMessage(e), {}, { cause: e });
+      throw new GateError('CAPGATE_STORE_UNAVAILABLE', `policy store: ${errorMessage(e)}`, {}, { cause: e });
+    }
+  }
+
+  private now(): Date {
+    return this.deps.now?.() ?? new Date();
+  }
+}
+
+/** Maps analyzer and unknown errors onto the catalogue (the analyzer's codes are the same names). */
+export function toGateError(e: unknown, details: Readonly<Record<string, unknown>> = {}): GateError {
+  if (e instanceof GateError) return e;
+  const code = errorCode(e);
+  if (code !== null && ANALYZER_CODES.has(code)) return new GateError(code as GateErrorCode, errorMessage(e), details, { cause: e });
+  return new GateError('CAPGATE_INTERNAL', errorMessage(e), details, { cause: e });
+}
+
+function errorCode(e: unknown): string | null {
+  if (typeof e === 'object' && e !== null && 'code' in e && typeof (e as { code: unknown }).code === 'string') return (e as { code: string }).code;
+  return null;
+}
+
+function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+function key(name: string, version: string): string {
+  return `${name}@${version}`;
+}
+
+function sameVersion(a: string, b: string): boolean {
+  if (a === b) return true;
+  const pa = semver.parse(a);
+  const pb = semver.parse(b);
+  return pa !== null && pb !== null && pa.compare(pb) === 0 && pa.build.join('.') === pb.build.join('.');
+}
+
+/** A policy with no capabilities: the baseline when every earlier version is unusable. */
+export function emptyPolicy(name: string, rulesVersion: string): PackagePolicy {
+  return {
+    schema: 1,
+    rulesVersion,
+    name,
+    version: '0.0.0',
+    capabilities: [],
+    evidence: {},
+    keypaths: [],
+    hosts: [],
+    dependencies: {},
+    installScripts: {},
+    findings: [],
+    stats: { files: 0, jsFiles: 0, bytes: 0 },
+  };
+}
