@@ -114,7 +114,8 @@ export function hostileTgz(extra: readonly RawEntry[], opts: { eof?: boolean } =
  */
 export function gzipBomb(unpackedMiB: number): Buffer {
   const header = rawTar([{ name: 'package/package.json', body: MANIFEST }], { eof: false });
-  const big = rawHeader({ name: 'package/big.js' }, unpackedMiB * 1024 * 1024);
+  // A data file (not JS), so that only the unpacked-size limit can stop it.
+  const big = rawHeader({ name: 'package/big.dat' }, unpackedMiB * 1024 * 1024);
   const zeros = gzipSync(Buffer.alloc(1024 * 1024), { level: 9 });
   const members: Buffer[] = [gzipSync(Buffer.concat([header, big]))];
   for (let i = 0; i < unpackedMiB; i++) members.push(zeros);
