@@ -29,10 +29,9 @@ import { randomUUID } from 'node:crypto';
 import { constants as fsConstants, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { isCapabilityId } from '../analyzer/types';
 import type { PackagePolicy } from '../analyzer/types';
 import { FileLock, KeyedMutex, TEMP_PREFIX, isNotFound, listDir, readIfExists, unavailable, writeFileAtomic, writeFileAtomicMkdir } from './fs-util';
-import { assertPackageName, assertRange, assertText, assertVersion, encodeSegment, versionProblem } from './keys';
+import { assertPackageName, assertText, assertVersion, encodeSegment, versionProblem } from './keys';
 import { PolicyStoreError } from './store';
 import type {
   AlertEvent,
@@ -45,7 +44,7 @@ import type {
   StoredPolicy,
   VersionState,
 } from './store';
-import { validateDecisionInput, validateEvent, VERSION_STATES } from './validate';
+import { assertClaim, assertLease, assertOutboxKeys, validateApproval, validateAuditEntry, validateDecisionInput, validateEvent, VERSION_STATES } from './validate';
 
 /** Schema version of the store folder and of every record file. */
 export const FILE_STORE_SCHEMA = 1;
@@ -99,8 +98,6 @@ interface CatchUp {
 
 const keyOf = (name: string, version: string): string => `${name}\u0000${version}`;
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-/** JSON round trip, so a returned value equals what a later read returns. */
-const plain = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 
 function corrupt(file: string, why: string, cause?: unknown): PolicyStoreError {
   return new PolicyStoreError('CAPGATE_POLICY_STORE_CORRUPT', `policy store: ${file} is corrupt: ${why}`, cause === undefined ? { file } : { file, cause });
@@ -380,14 +377,8 @@ export class FileStore implements PolicyStore {
   // ---------------------------------------------------------------- audit log
 
   async appendAudit(p: { entry: Omit<AuditEntry, 'id' | 'at'>; at?: Date }): Promise<AuditEntry> {
-    const e = p.entry;
-    assertPackageName(e.name);
-    if (versionProblem(e.version) !== null) assertRange(e.version); // a version, or a range for scoped approvals
-    assertText('action', e.action, 64);
-    assertText('by', e.by, 256);
-    assertText('reason', e.reason, 4096, true);
+    const entry = validateAuditEntry(p.entry);
     const iso = (p.at ?? new Date()).toISOString();
-    const entry: Omit<AuditEntry, 'id' | 'at'> = { name: e.name, version: e.version, action: e.action, by: e.by, reason: e.reason, ...(e.details === undefined ? {} : { details: plain(e.details) }) };
     return this.#op('append to the audit log', () => this.#locked((feed) => this.#append(feed, entry, iso)));
   }
 
@@ -537,21 +528,13 @@ export class FileStore implements PolicyStore {
   // ---------------------------------------------------------------- scoped approvals
 
   async addScopedApproval(p: { approval: Omit<ScopedApproval, 'id' | 'createdAt'>; at?: Date }): Promise<ScopedApproval> {
-    const a = p.approval;
-    assertPackageName(a.name);
-    assertRange(a.range);
-    if (!isCapabilityId(a.capability)) throw new PolicyStoreError('CAPGATE_POLICY_STORE_INVALID_KEY', `unknown capability ${JSON.stringify(a.capability)}`);
-    if (a.expiresAt !== null && (typeof a.expiresAt !== 'string' || Number.isNaN(Date.parse(a.expiresAt)))) {
-      throw new PolicyStoreError('CAPGATE_POLICY_STORE_INVALID_KEY', 'expiresAt must be an ISO-8601 date or null');
-    }
-    assertText('by', a.by, 256);
-    assertText('reason', a.reason, 4096, true);
+    const a = validateApproval(p.approval);
     const approval: ScopedApproval = {
       id: randomUUID(),
       name: a.name,
       range: a.range,
       capability: a.capability,
-      expiresAt: a.expiresAt === null ? null : new Date(a.expiresAt).toISOString(),
+      expiresAt: a.expiresAt,
       by: a.by,
       reason: a.reason,
       createdAt: (p.at ?? new Date()).toISOString(),
@@ -636,8 +619,7 @@ export class FileStore implements PolicyStore {
   }
 
   async claimDeliveries(p: { owner: string; limit: number; leaseMs: number; now?: Date }): Promise<OutboxDelivery[]> {
-    assertText('owner', p.owner, 256);
-    if (!Number.isInteger(p.limit) || p.limit < 0 || !(p.leaseMs > 0)) throw new PolicyStoreError('CAPGATE_POLICY_STORE_INVALID_KEY', 'limit must be a non-negative integer and leaseMs positive');
+    assertClaim(p);
     const nowMs = (p.now ?? new Date()).getTime();
     const now = new Date(nowMs).toISOString();
     const until = new Date(nowMs + p.leaseMs).toISOString();
@@ -691,17 +673,13 @@ export class FileStore implements PolicyStore {
   }
 
   async completeDelivery(p: { eventId: string; target: string; owner: string }): Promise<void> {
-    assertText('eventId', p.eventId, 512);
-    assertText('target', p.target, 256);
-    assertText('owner', p.owner, 256);
+    assertOutboxKeys(p);
     const at = new Date().toISOString();
     await this.#op('complete an alert delivery', () => this.#updateDelivery(p.eventId, p.target, p.owner, (d) => ({ ...d, claim: null, deliveredAt: at })));
   }
 
   async failDelivery(p: { eventId: string; target: string; owner: string; error: string; nextAttemptAt: Date }): Promise<void> {
-    assertText('eventId', p.eventId, 512);
-    assertText('target', p.target, 256);
-    assertText('owner', p.owner, 256);
+    assertOutboxKeys(p);
     if (!(p.nextAttemptAt instanceof Date) || Number.isNaN(p.nextAttemptAt.getTime())) throw new PolicyStoreError('CAPGATE_POLICY_STORE_INVALID_KEY', 'nextAttemptAt must be a valid Date');
     const next = p.nextAttemptAt.toISOString();
     const error = String(p.error).slice(0, 2000);
@@ -721,9 +699,7 @@ export class FileStore implements PolicyStore {
   // ---------------------------------------------------------------- leases and change listeners
 
   async acquireLease(p: { key: string; owner: string; ttlMs: number; now?: Date }): Promise<boolean> {
-    assertText('lease key', p.key, 512);
-    assertText('owner', p.owner, 256);
-    if (!(p.ttlMs > 0)) throw new PolicyStoreError('CAPGATE_POLICY_STORE_INVALID_KEY', 'ttlMs must be positive');
+    assertLease(p);
     const nowMs = (p.now ?? new Date()).getTime();
     return this.#op('take an analysis lease', () =>
       this.#locked(async () => {
@@ -740,8 +716,7 @@ export class FileStore implements PolicyStore {
   }
 
   async releaseLease(p: { key: string; owner: string }): Promise<void> {
-    assertText('lease key', p.key, 512);
-    assertText('owner', p.owner, 256);
+    assertLease(p);
     await this.#op('release an analysis lease', () =>
       this.#locked(async () => {
         const file = this.#leasePath(p.key);

@@ -1,9 +1,10 @@
 // Owns input checks shared by every store: what a decision and an alert event must look like before
 // they are written, so the file and PostgreSQL stores accept and refuse exactly the same things.
+import { isCapabilityId } from '../analyzer/types';
 import type { Decision } from '../analyzer/types';
-import { assertPackageName, assertText, assertVersion } from './keys';
+import { assertPackageName, assertRange, assertText, assertVersion, versionProblem } from './keys';
 import { PolicyStoreError } from './store';
-import type { AlertEvent, AlertEventType, DecisionRecord, VersionState } from './store';
+import type { AlertEvent, AlertEventType, AuditEntry, DecisionRecord, ScopedApproval, VersionState } from './store';
 
 export const VERSION_STATES: readonly VersionState[] = ['allowed', 'flagged', 'held', 'approved', 'denied'];
 const DECISIONS: readonly Decision[] = ['allow', 'flag', 'block'];
@@ -48,4 +49,50 @@ export function validateEvent(event: AlertEvent): AlertEvent {
   if (!isObject(event.payload)) throw invalid('event payload must be an object');
   const { id, type, createdAt, name, version, payload } = event;
   return JSON.parse(JSON.stringify({ id, type, createdAt: new Date(createdAt).toISOString(), name, version, payload })) as AlertEvent;
+}
+
+/** Checks an audit entry before it is appended; returns a plain-JSON copy. */
+export function validateAuditEntry(e: Omit<AuditEntry, 'id' | 'at'>): Omit<AuditEntry, 'id' | 'at'> {
+  if (!isObject(e)) throw invalid('audit entry must be an object');
+  assertPackageName(e.name);
+  if (versionProblem(e.version) !== null) assertRange(e.version); // a version, or a range for scoped approvals
+  assertText('action', e.action, 64);
+  assertText('by', e.by, 256);
+  assertText('reason', e.reason, 4096, true);
+  const { name, version, action, by, reason } = e;
+  return e.details === undefined ? { name, version, action, by, reason } : { name, version, action, by, reason, details: JSON.parse(JSON.stringify(e.details)) as unknown };
+}
+
+/** Checks a scoped approval; returns it with a normalised `expiresAt` (ISO-8601 with milliseconds). */
+export function validateApproval(a: Omit<ScopedApproval, 'id' | 'createdAt'>): Omit<ScopedApproval, 'id' | 'createdAt'> {
+  if (!isObject(a)) throw invalid('scoped approval must be an object');
+  assertPackageName(a.name);
+  assertRange(a.range);
+  if (!isCapabilityId(a.capability)) throw invalid(`unknown capability ${JSON.stringify(a.capability)}`);
+  if (a.expiresAt !== null && !isIsoDate(a.expiresAt)) throw invalid('expiresAt must be an ISO-8601 date or null');
+  assertText('by', a.by, 256);
+  assertText('reason', a.reason, 4096, true);
+  return { name: a.name, range: a.range, capability: a.capability, expiresAt: a.expiresAt === null ? null : new Date(a.expiresAt).toISOString(), by: a.by, reason: a.reason };
+}
+
+/** Checks the outbox's plain strings (event ids, targets, owners). */
+export function assertOutboxKeys(p: { eventId?: string; target?: string; owner?: string }): void {
+  if (p.eventId !== undefined) assertText('eventId', p.eventId, 512);
+  if (p.target !== undefined) assertText('target', p.target, 256);
+  if (p.owner !== undefined) assertText('owner', p.owner, 256);
+}
+
+/** Checks claimDeliveries' numbers. */
+export function assertClaim(p: { owner: string; limit: number; leaseMs: number; now?: Date }): void {
+  assertText('owner', p.owner, 256);
+  if (!Number.isInteger(p.limit) || p.limit < 0) throw invalid('limit must be a non-negative integer');
+  if (!(typeof p.leaseMs === 'number' && p.leaseMs > 0 && Number.isFinite(p.leaseMs))) throw invalid('leaseMs must be a positive number');
+  if (p.now !== undefined && (!(p.now instanceof Date) || Number.isNaN(p.now.getTime()))) throw invalid('now must be a valid Date');
+}
+
+/** Checks a lease request. */
+export function assertLease(p: { key: string; owner: string; ttlMs?: number }): void {
+  assertText('lease key', p.key, 512);
+  assertText('owner', p.owner, 256);
+  if (p.ttlMs !== undefined && !(typeof p.ttlMs === 'number' && p.ttlMs > 0 && Number.isFinite(p.ttlMs))) throw invalid('ttlMs must be a positive number');
 }
