@@ -165,14 +165,15 @@ function getJson(url: string): Promise<{ status: number; body: unknown }> {
   });
 }
 
-/** `capgate serve`: runs until SIGINT/SIGTERM. Prints the address on stdout; failures on stderr. */
+/** `capgate serve`: runs until SIGINT/SIGTERM. Prints the address on stdout; throws (for cli/bin.ts to report) when it cannot start. */
 export async function runServe(opts: ServeOptions): Promise<void> {
   let handle: ServeHandle;
   try {
     handle = await startServe(opts);
   } catch (e) {
-    const message = e instanceof Error ? e.message : String(e);
-    process.stderr.write(`capgate serve: ${message}\n`);
+    // Verdaccio (and the plugin's worker pool, if it loaded) may hold the event loop open: make
+    // sure a refused start ends the process once the caller has reported the error.
+    setTimeout(() => process.exit(process.exitCode ?? 2), 1000).unref();
     process.exitCode = 2;
     throw e;
   }

@@ -146,7 +146,12 @@ export class Gate {
     }
 
     if (expected !== null) {
-      const known = await this.knownDecision(name, version, expected.sri);
+      const known = await this.knownDecision(name, version, expected.sri).catch((e: unknown) => {
+        const err = toGateError(e);
+        // onError: allow goes on to analyse (and serves if the store stays unreachable).
+        if (err.code === 'CAPGATE_STORE_UNAVAILABLE' && this.failsOpen()) return null;
+        throw err;
+      });
       if (known !== null) {
         if (REFUSING_STATES.has(known.state) && this.deps.config.mode === 'enforce') {
           return { kind: 'refuse', name, version, record: known };

@@ -1,0 +1,259 @@
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { DEFAULT_TIERS } from '../analyzer/types';
+import type { CapabilityId, PackagePolicy, PolicyDiff } from '../analyzer/types';
+import { FileStore } from '../policy-store/file-store';
+import { integrityOf, makePackage } from '../test-support/make-package';
+import { parseConfig } from './config';
+import type { PluginConfig } from './config';
+import { GateError } from './errors';
+import { Gate } from './gate';
+import type { DiffFn, GateLogger, RegistrySource, TarballAnalyzer } from './gate';
+
+/**
+ * Stand-ins at the edges only: the registry (an in-memory packument + tarballs), the analyzer
+ * (reads the capabilities a fixture declares in package.json, so the test controls them) and the
+ * diff (plain set difference with the default tiers). The store is the real file store.
+ */
+const CAPS_FIELD = 'x-test-capabilities';
+
+class MemoryRegistry implements RegistrySource {
+  readonly packuments = new Map<string, { name: string; versions: Record<string, unknown> }>();
+  readonly tarballs = new Map<string, Buffer>();
+  reads = 0;
+  packumentFailure: GateError | null = null;
+
+  async add(name: string, version: string, caps: CapabilityId[], opts: { integrity?: string | null; bytes?: Buffer; manifestName?: string } = {}): Promise<Buffer> {
+    const bytes = opts.bytes ?? (await makePackage({ name: opts.manifestName ?? name, version, [CAPS_FIELD]: caps }));
+    const file = `${name.split('/').pop() ?? name}-${version}.tgz`;
+    const p = this.packuments.get(name) ?? { name, versions: {} };
+    const integrity = opts.integrity === undefined ? integrityOf(bytes) : opts.integrity;
+    p.versions[version] = { name, version, dist: { tarball: `http://upstream.test/${name}/-/${file}`, ...(integrity === null ? {} : { integrity }) } };
+    this.packuments.set(name, p);
+    this.tarballs.set(`${name}/${file}`, bytes);
+    return bytes;
+  }
+
+  async getPackument(name: string): Promise<unknown> {
+    if (this.packumentFailure !== null) throw this.packumentFailure;
+    const p = this.packuments.get(name);
+    if (p === undefined) throw new GateError('CAPGATE_NOT_FOUND', 'nope');
+    return JSON.parse(JSON.stringify(p)) as unknown;
+  }
+
+  async readTarball(name: string, filename: string): Promise<Buffer> {
+    this.reads++;
+    const b = this.tarballs.get(`${name}/${filename}`);
+    if (b === undefined) throw new GateError('CAPGATE_NOT_FOUND', 'no tarball');
+    return b;
+  }
+}
+
+class DeclaredCapsAnalyzer implements TarballAnalyzer {
+  calls = 0;
+  gate: Promise<void> = Promise.resolve();
+  async analyze(bytes: Uint8Array): Promise<PackagePolicy> {
+    this.calls++;
+    await this.gate;
+    let manifest: Record<string, unknown>;
+    try {
+      const tar = gunzipSync(bytes);
+      const size = parseInt(tar.subarray(124, 136).toString('ascii').trim(), 8);
+      manifest = JSON.parse(tar.subarray(512, 512 + size).toString('utf8')) as Record<string, unknown>;
+    } catch (e) {
+      throw Object.assign(new Error('corrupt archive'), { code: 'CAPGATE_ARCHIVE_CORRUPT', cause: e });
+    }
+    const caps = (manifest[CAPS_FIELD] as CapabilityId[]).slice().sort();
+    return {
+      schema: 1,
+      rulesVersion: 'r1',
+      name: String(manifest['name']),
+      version: String(manifest['version']),
+      capabilities: caps,
+      evidence: Object.fromEntries(caps.map((c) => [c, [{ file: 'index.js', line: 2, column: 0, api: c, snippet: c }]])),
+      keypaths: [],
+      hosts: [],
+      dependencies: {},
+      installScripts: {},
+      findings: [],
+      stats: { files: 1, jsFiles: 0, bytes: bytes.length },
+    };
+  }
+}
+
+const setDiff: DiffFn = (baseline, next, opts) => {
+  const approved = new Set(opts?.approvedCapabilities ?? []);
+  const before = new Set(baseline?.capabilities ?? []);
+  const gained = next.capabilities.filter((c) => !before.has(c) && !approved.has(c));
+  const tier = (c: CapabilityId) => opts?.tiers?.[c] ?? DEFAULT_TIERS[c];
+  let decision: PolicyDiff['decision'] = gained.some((c) => tier(c) === 'block') ? 'block' : gained.length > 0 ? 'flag' : 'allow';
+  if (baseline === null) decision = opts?.newPackage === 'block' && decision !== 'allow' ? 'block' : decision === 'allow' ? 'allow' : 'flag';
+  return {
+    gained,
+    lost: (baseline?.capabilities ?? []).filter((c) => !next.capabilities.includes(c)),
+    decision,
+    evidence: Object.fromEntries(gained.map((c) => [c, next.evidence[c] ?? []])),
+    baseline: baseline?.version ?? null,
+    details: { newKeypaths: [], newHosts: [], newDependencies: [], changedInstallScripts: [] },
+  };
+};
+
+const quiet: GateLogger = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
+
+describe('Gate', () => {
+  let dir: string;
+  let store: FileStore;
+  let registry: MemoryRegistry;
+  let analyzer: DeclaredCapsAnalyzer;
+
+  const gate = (config: Partial<Record<string, unknown>> = {}, rulesVersion = 'r1'): Gate =>
+    new Gate({ config: parseConfig(config) as PluginConfig, store, registry, analyzer, diff: setDiff, rulesVersion, logger: quiet });
+
+  beforeEach(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'capgate-gate-'));
+    store = new FileStore({ dir });
+    await store.init();
+    registry = new MemoryRegistry();
+    analyzer = new DeclaredCapsAnalyzer();
+  });
+
+  afterEach(async () => {
+    await store.close();
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  it('serves exactly the analyzed bytes of a benign update and records it', async () => {
+    await registry.add('p', '1.0.0', []);
+    const bytes = await registry.add('p', '1.1.0', ['fs-read']);
+    const out = await gate().checkTarball({ name: 'p', filename: 'p-1.1.0.tgz' });
+    expect(out.kind).toBe('serve');
+    if (out.kind !== 'serve') return;
+    expect(out.bytes.equals(bytes)).toBe(true);
+    expect(out.record).toMatchObject({ state: 'flagged', baseline: '1.0.0', automatic: 'flag' });
+    // the never-seen 1.0.0 was trusted on first use: its policy is stored, no decision for it
+    expect(await store.getPolicy({ name: 'p', version: '1.0.0' })).not.toBeNull();
+    expect(await store.getDecision({ name: 'p', version: '1.0.0' })).toBeNull();
+  });
+
+  it('holds an update that gains a block-tier capability, from the store after a restart too', async () => {
+    await registry.add('p', '1.0.0', []);
+    await registry.add('p', '1.1.0', ['child-process']);
+    const out = await gate().checkTarball({ name: 'p', filename: 'p-1.1.0.tgz' });
+    expect(out).toMatchObject({ kind: 'refuse', version: '1.1.0', record: { state: 'held', baseline: '1.0.0', diff: { gained: ['child-process'] } } });
+    const calls = analyzer.calls;
+    const again = await gate().checkTarball({ name: 'p', filename: 'p-1.1.0.tgz' });
+    expect(again.kind).toBe('refuse');
+    expect(analyzer.calls).toBe(calls);
+  });
+
+  it('runs one analysis for many concurrent requests', async () => {
+    await registry.add('p', '1.0.0', []);
+    let release!: () => void;
+    analyzer.gate = new Promise((r) => (release = r));
+    const g = gate();
+    const all = Promise.all(Array.from({ length: 8 }, () => g.checkTarball({ name: 'p', filename: 'p-1.0.0.tgz' })));
+    await new Promise((r) => setTimeout(r, 20));
+    release();
+    const outs = await all;
+    expect(outs.every((o) => o.kind === 'serve')).toBe(true);
+    expect(analyzer.calls).toBe(1);
+  });
+
+  it('skips held and denied versions when picking the baseline', async () => {
+    await registry.add('p', '1.0.0', []);
+    await registry.add('p', '1.1.0', ['child-process']);
+    await registry.add('p', '1.2.0', ['child-process']);
+    const g = gate();
+    expect((await g.checkTarball({ name: 'p', filename: 'p-1.1.0.tgz' })).kind).toBe('refuse');
+    const out = await g.checkTarball({ name: 'p', filename: 'p-1.2.0.tgz' });
+    expect(out).toMatchObject({ kind: 'refuse', record: { baseline: '1.0.0', diff: { gained: ['child-process'] } } });
+  });
+
+  it('compares with nothing, not with the lenient new-package policy, when no earlier version is usable', async () => {
+    await registry.add('p', '1.0.0', [], { integrity: 'sha512-broken' });
+    await registry.add('p', '1.1.0', ['child-process']);
+    const out = await gate().checkTarball({ name: 'p', filename: 'p-1.1.0.tgz' });
+    expect(out).toMatchObject({ kind: 'refuse', record: { baseline: null, state: 'held' } });
+  });
+
+  it('flags a brand-new package with block-tier capabilities by default', async () => {
+    await registry.add('fresh', '1.0.0', ['network']);
+    const out = await gate().checkTarball({ name: 'fresh', filename: 'fresh-1.0.0.tgz' });
+    expect(out).toMatchObject({ kind: 'serve', record: { state: 'flagged', baseline: null } });
+  });
+
+  it('refuses an integrity mismatch in every mode, and bytes whose package.json is another package', async () => {
+    await registry.add('p', '1.0.0', [], { integrity: integrityOf(Buffer.from('something else')) });
+    for (const config of [{}, { onError: 'allow' }, { mode: 'monitor' }]) {
+      await expect(gate(config).checkTarball({ name: 'p', filename: 'p-1.0.0.tgz' })).rejects.toMatchObject({ code: 'CAPGATE_INTEGRITY_MISMATCH' });
+    }
+    await registry.add('q', '1.0.0', [], { manifestName: 'not-q' });
+    await expect(gate().checkTarball({ name: 'q', filename: 'q-1.0.0.tgz' })).rejects.toMatchObject({ code: 'CAPGATE_MANIFEST_MISMATCH' });
+  });
+
+  it('refuses a corrupt archive unless onError is allow', async () => {
+    await registry.add('c', '1.0.0', [], { bytes: Buffer.from('not a tarball at all') });
+    await expect(gate().checkTarball({ name: 'c', filename: 'c-1.0.0.tgz' })).rejects.toMatchObject({ code: 'CAPGATE_ARCHIVE_CORRUPT' });
+    const open = await gate({ onError: 'allow' }).checkTarball({ name: 'c', filename: 'c-1.0.0.tgz' });
+    expect(open).toMatchObject({ kind: 'serve', record: null, failure: { code: 'CAPGATE_ARCHIVE_CORRUPT' } });
+    expect(await store.getDecision({ name: 'c', version: '1.0.0' })).toBeNull();
+  });
+
+  it('refuses missing integrity unless onError is allow, which analyses the bytes anyway', async () => {
+    await registry.add('p', '1.0.0', ['child-process'], { integrity: null });
+    await expect(gate().checkTarball({ name: 'p', filename: 'p-1.0.0.tgz' })).rejects.toMatchObject({ code: 'CAPGATE_INTEGRITY_MISSING' });
+    const out = await gate({ onError: 'allow' }).checkTarball({ name: 'p', filename: 'p-1.0.0.tgz' });
+    expect(out).toMatchObject({ kind: 'serve', record: { state: 'flagged' } });
+    expect(analyzer.calls).toBe(1);
+  });
+
+  it('serves held versions in monitor mode and records what enforce would do', async () => {
+    await registry.add('p', '1.0.0', []);
+    await registry.add('p', '1.1.0', ['child-process']);
+    const out = await gate({ mode: 'monitor' }).checkTarball({ name: 'p', filename: 'p-1.1.0.tgz' });
+    expect(out).toMatchObject({ kind: 'serve', record: { state: 'held', mode: 'monitor' } });
+  });
+
+  it('resolves the version from dist.tarball and refuses unknown files', async () => {
+    await registry.add('p', '1.0.0', []);
+    await expect(gate().checkTarball({ name: 'p', filename: 'p-2.0.0.tgz' })).rejects.toMatchObject({ code: 'CAPGATE_TARBALL_UNKNOWN' });
+  });
+
+  it('re-decides automatic decisions made under other rules, but keeps human ones', async () => {
+    await registry.add('p', '1.0.0', []);
+    await registry.add('p', '1.1.0', ['child-process']);
+    const first = await gate().checkTarball({ name: 'p', filename: 'p-1.1.0.tgz' });
+    expect(first.kind).toBe('refuse');
+    const calls = analyzer.calls;
+    await gate({}, 'r2').checkTarball({ name: 'p', filename: 'p-1.1.0.tgz' });
+    expect(analyzer.calls).toBeGreaterThan(calls);
+    const rec = await store.getDecision({ name: 'p', version: '1.1.0' });
+    if (rec === null) throw new Error('no decision');
+    const { createdAt: _c, updatedAt: _u, ...rest } = rec;
+    await store.setDecision({ record: { ...rest, state: 'approved', by: 'alice', reason: 'expected' } });
+    const after = await gate({}, 'r3').checkTarball({ name: 'p', filename: 'p-1.1.0.tgz' });
+    expect(after).toMatchObject({ kind: 'serve', record: { state: 'approved' } });
+  });
+
+  it('applies scoped approvals in force, not expired ones', async () => {
+    await registry.add('p', '1.0.0', []);
+    await registry.add('p', '1.1.0', ['child-process']);
+    await registry.add('p', '1.2.0', ['child-process', 'network']);
+    await store.addScopedApproval({ approval: { name: 'p', range: '^1.0.0', capability: 'child-process', expiresAt: null, by: 'alice', reason: 'build tool' } });
+    await store.addScopedApproval({ approval: { name: 'p', range: '*', capability: 'network', expiresAt: '2000-01-01T00:00:00.000Z', by: 'alice', reason: 'old' } });
+    expect(await gate().checkTarball({ name: 'p', filename: 'p-1.1.0.tgz' })).toMatchObject({ kind: 'serve', record: { state: 'allowed' } });
+    expect(await gate().checkTarball({ name: 'p', filename: 'p-1.2.0.tgz' })).toMatchObject({ kind: 'refuse', record: { diff: { gained: ['network'] } } });
+  });
+
+  it('maps an unreachable store to CAPGATE_STORE_UNAVAILABLE, and onError: allow serves verified bytes', async () => {
+    await registry.add('p', '1.0.0', []);
+    await store.close();
+    await expect(gate().checkTarball({ name: 'p', filename: 'p-1.0.0.tgz' })).rejects.toMatchObject({ code: 'CAPGATE_STORE_UNAVAILABLE' });
+    const open = await gate({ onError: 'allow' }).checkTarball({ name: 'p', filename: 'p-1.0.0.tgz' });
+    expect(open).toMatchObject({ kind: 'serve', record: null, failure: { code: 'CAPGATE_STORE_UNAVAILABLE' } });
+    store = new FileStore({ dir });
+    await store.init();
+  });
+});
