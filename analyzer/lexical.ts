@@ -1,0 +1,94 @@
+// Owns the fallback for files that cannot be parsed or traversed (too large, too deep, broken syntax):
+// a token-level scan for module specifiers, dangerous globals, hosts and sensitive paths, so that a
+// file we cannot read properly still reports its capabilities coarsely instead of nothing.
+import type { CapabilityId } from './types';
+import { hostsIn, sensitivePathIn } from './detectors/strings';
+import { MODULE_CAPABILITIES } from './detectors/catalog';
+import { normaliseSpec } from './resolve';
+
+export interface LexicalHit {
+  readonly capability: CapabilityId;
+  readonly api: string;
+  readonly line: number;
+  readonly column: number;
+  readonly snippet: string;
+}
+
+const SPEC_RE = /\b(?:require\s*\(|from\s*|import\s*\(?)\s*(['"])([^'"\n]{1,200})\1/g;
+const GLOBAL_PATTERNS: readonly (readonly [RegExp, CapabilityId, string])[] = [
+  [/\beval\s*\(/g, 'code-eval', 'eval'],
+  [/\bnew\s+Function\s*\(|\bFunction\s*\(\s*['"`]/g, 'code-eval', 'Function'],
+  [/\bfetch\s*\(/g, 'network', 'fetch'],
+  [/\bnew\s+(?:XMLHttpRequest|WebSocket|EventSource)\b/g, 'network', 'XMLHttpRequest'],
+  [/\bprocess\s*\.\s*env\b/g, 'env-read', 'process.env'],
+  [/\bprocess\s*\.\s*(?:binding|_linkedBinding|dlopen)\b/g, 'process-internals', 'process.binding'],
+  [/\bmodule\s*\.\s*constructor\b|\bprocess\s*\.\s*mainModule\b/g, 'module-internals', 'module.constructor'],
+  [/\bWebAssembly\s*\./g, 'wasm', 'WebAssembly'],
+];
+const STRING_RE = /(['"`])((?:\\.|(?!\1)[^\\\n]){4,2000})\1/g;
+const MAX_MATCHES = 2000;
+
+function lineIndex(source: string): number[] {
+  const starts = [0];
+  for (let i = source.indexOf('\n'); i !== -1; i = source.indexOf('\n', i + 1)) starts.push(i + 1);
+  return starts;
+}
+
+function position(starts: readonly number[], offset: number): { line: number; column: number } {
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if ((starts[mid] ?? 0) <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return { line: lo + 1, column: offset - (starts[lo] ?? 0) };
+}
+
+function snippet(source: string, offset: number): string {
+  const from = Math.max(0, offset - 40);
+  let text = source.slice(from, offset + 80);
+  const rel = offset - from;
+  const a = text.lastIndexOf('\n', rel - 1);
+  const b = text.indexOf('\n', rel);
+  text = text.slice(a + 1, b === -1 ? undefined : b);
+  return text.replace(/\s+/g, ' ').trim().slice(0, 120);
+}
+
+/** Coarse capabilities of a source text by tokens alone (whole-module fallback semantics). */
+export function lexicalScan(source: string): LexicalHit[] {
+  const out: LexicalHit[] = [];
+  const seen = new Set<string>();
+  let starts: number[] | undefined;
+  const add = (capability: CapabilityId, api: string, offset: number): void => {
+    const key = capability + '\0' + api;
+    if (seen.has(key)) return;
+    seen.add(key);
+    starts ??= lineIndex(source);
+    out.push({ capability, api, ...position(starts, offset), snippet: snippet(source, offset) });
+  };
+  let n = 0;
+  for (const m of source.matchAll(SPEC_RE)) {
+    if (++n > MAX_MATCHES) break;
+    const spec = m[2];
+    if (spec === undefined) continue;
+    const norm = normaliseSpec(spec);
+    const caps = MODULE_CAPABILITIES[norm.spec];
+    if (caps !== undefined) for (const c of caps) add(c, norm.spec, m.index);
+  }
+  for (const [re, cap, api] of GLOBAL_PATTERNS) {
+    const m = re.exec(source);
+    re.lastIndex = 0;
+    if (m !== null) add(cap, api, m.index);
+  }
+  n = 0;
+  for (const m of source.matchAll(STRING_RE)) {
+    if (++n > MAX_MATCHES * 10) break;
+    const value = m[2];
+    if (value === undefined) continue;
+    for (const h of hostsIn(value)) add('url-literals', 'host:' + h, m.index);
+    const s = sensitivePathIn(value);
+    if (s !== undefined) add('sensitive-paths', 'path:' + s, m.index);
+  }
+  return out;
+}
