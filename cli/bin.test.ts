@@ -87,7 +87,7 @@ describe('capgate CLI (real process)', () => {
       baseline: '1.0.0',
       old: { name: 'demo', version: '1.0.0' },
       new: { name: 'demo', version: '1.1.0' },
-      evidence: { 'child-process': [expect.objectContaining({ file: 'index.js', line: expect.any(Number), api: expect.stringContaining('child_process') })] },
+      evidence: { 'child-process': expect.arrayContaining([expect.objectContaining({ file: 'index.js', line: 2, api: 'child_process.exec', snippet: expect.stringContaining("exec('id')") })]) },
     });
   });
 
