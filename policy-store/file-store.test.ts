@@ -217,6 +217,23 @@ describe('FileStore on disk', () => {
     expect((await third.listAudit({})).map((e) => e.reason)).toEqual(['2', '1']);
   });
 
+  it('reads an audit log whose lines cross read-chunk boundaries (multi-byte text included)', async () => {
+    const store = openStore();
+    for (let i = 0; i < 30; i++) {
+      await store.appendAudit({ entry: { name: 'chunky', version: '1.0.0', action: 'note', by: 'ü', reason: `é${'€'.repeat(i)}` } });
+    }
+    await store.setDecision({ record: sampleDecision('chunky', '1.0.0', 'held') });
+    for (const readChunkBytes of [1, 7, 64, 1000]) {
+      const reader = new FileStore({ dir, readChunkBytes });
+      open.push(reader);
+      const entries = await reader.listAudit({});
+      expect(entries).toHaveLength(31);
+      expect(entries.map((e) => e.id)).toEqual(Array.from({ length: 31 }, (_, i) => 31 - i));
+      expect(entries[1]?.reason).toBe(`é${'€'.repeat(29)}`);
+      expect((await reader.listByState({ state: 'held' })).map((d) => d.name)).toEqual(['chunky']);
+    }
+  });
+
   it('reports a corrupt record file as CAPGATE_POLICY_STORE_CORRUPT naming the file, and a write replaces it', async () => {
     const store = openStore();
     await store.putPolicy({ name: '@s/a', version: '1.0.0', integrity: 'sha512-a', policy: samplePolicy('@s/a', '1.0.0') });

@@ -51,6 +51,8 @@ export const FILE_STORE_SCHEMA = 1;
 const META_KIND = 'capgate-policy-store';
 /** Decision lines re-checked against their files by one locked catch-up (see header). */
 const REPAIR_WINDOW = 256;
+/** Audit log read size. */
+const READ_CHUNK = 4 * 1024 * 1024;
 
 export interface FileStoreOptions {
   /** The store folder, e.g. `<verdaccio storage>/.capgate`. Created if missing. */
@@ -60,6 +62,8 @@ export interface FileStoreOptions {
   readonly lockTimeoutMs?: number;
   /** Age after which a lock file is considered abandoned (default 30 s). */
   readonly lockStaleMs?: number;
+  /** Audit log read size (default 4 MiB); tests set it tiny to cross chunk boundaries. */
+  readonly readChunkBytes?: number;
 }
 
 interface IndexEntry {
@@ -119,9 +123,11 @@ export class FileStore implements PolicyStore {
   #auditOffset = 0;
   #lastAuditId = 0;
   #index = new Map<string, IndexEntry>();
+  readonly #readChunk: number;
 
   constructor(options: FileStoreOptions) {
     this.dir = path.resolve(options.dir);
+    this.#readChunk = Math.max(1, options.readChunkBytes ?? READ_CHUNK);
     this.#logger = options.logger;
     const lockOptions: { staleMs?: number; timeoutMs?: number } = {};
     if (options.lockStaleMs !== undefined) lockOptions.staleMs = options.lockStaleMs;
@@ -437,9 +443,11 @@ export class FileStore implements PolicyStore {
         if (isNotFound(err)) return { tornBytes: 0 };
         throw err;
       }
-      let buf: Buffer;
+      // Lines seen in this call that carry a decision; only the last REPAIR_WINDOW are kept.
+      const decisionLines: AuditLine[] = [];
+      let size: number;
       try {
-        const { size } = await handle.stat();
+        size = (await handle.stat()).size;
         if (size < this.#auditOffset) {
           // Truncated or replaced by hand: start over rather than read from a wrong offset.
           this.#logger?.warn({ file, size, offset: this.#auditOffset }, 'policy store: audit log shrank, re-reading it');
@@ -448,41 +456,43 @@ export class FileStore implements PolicyStore {
           this.#lastAuditId = 0;
           this.#index.clear();
         }
-        buf = Buffer.alloc(size - this.#auditOffset);
-        let read = 0;
-        while (read < buf.length) {
-          const { bytesRead } = await handle.read(buf, read, buf.length - read, this.#auditOffset + read);
+        // Read in chunks, so memory stays bounded by the chunk plus one line however long the log.
+        let pos = this.#auditOffset;
+        let carry = Buffer.alloc(0);
+        while (pos < size) {
+          const chunk = Buffer.alloc(Math.min(this.#readChunk, size - pos));
+          const { bytesRead } = await handle.read(chunk, 0, chunk.length, pos);
           if (bytesRead === 0) break;
-          read += bytesRead;
+          pos += bytesRead;
+          const buf = carry.length > 0 ? Buffer.concat([carry, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead);
+          let start = 0;
+          for (let nl = buf.indexOf(0x0a, start); nl >= 0; nl = buf.indexOf(0x0a, start)) {
+            const line = this.#parseLine(buf.subarray(start, nl).toString('utf8'), this.#auditOffset);
+            this.#auditOffset += nl + 1 - start;
+            start = nl + 1;
+            if (line) this.#take(line, decisionLines);
+          }
+          carry = buf.subarray(start);
         }
-        buf = buf.subarray(0, read);
       } finally {
         await handle.close();
       }
-      const end = buf.lastIndexOf(0x0a) + 1; // only complete lines
-      const decisionLines: AuditLine[] = [];
-      let lineStart = 0;
-      let lineOffset = this.#auditOffset;
-      while (lineStart < end) {
-        const nl = buf.indexOf(0x0a, lineStart);
-        const text = buf.subarray(lineStart, nl).toString('utf8');
-        const line = this.#parseLine(text, lineOffset);
-        lineOffset += nl + 1 - lineStart;
-        lineStart = nl + 1;
-        if (!line) continue;
-        const { schema: _s, record, ...entry } = line;
-        this.#audit.push(entry);
-        this.#lastAuditId = line.id;
-        if (record) {
-          decisionLines.push(line);
-          this.#index.set(keyOf(record.name, record.version), { name: record.name, version: record.version, state: record.state, updatedAt: record.updatedAt, auditId: line.id });
-          if (this.#initialised) this.#emit(record.name, record.version);
-        }
-      }
-      this.#auditOffset += end;
-      if (locked) await this.#replay(decisionLines.slice(-REPAIR_WINDOW));
-      return { tornBytes: buf.length - end };
+      if (locked) await this.#replay(decisionLines);
+      // Bytes after the last complete line: a torn tail, or a line another process is writing now.
+      return { tornBytes: size - this.#auditOffset };
     });
+  }
+
+  /** Adds one parsed log line to the in-memory view. */
+  #take(line: AuditLine, decisionLines: AuditLine[]): void {
+    const { schema: _s, record, ...entry } = line;
+    this.#audit.push(entry);
+    this.#lastAuditId = line.id;
+    if (!record) return;
+    decisionLines.push(line);
+    if (decisionLines.length > REPAIR_WINDOW) decisionLines.shift();
+    this.#index.set(keyOf(record.name, record.version), { name: record.name, version: record.version, state: record.state, updatedAt: record.updatedAt, auditId: line.id });
+    if (this.#initialised) this.#emit(record.name, record.version);
   }
 
   #parseLine(text: string, offset: number): AuditLine | null {
