@@ -25,7 +25,7 @@ describe('parseConfig', () => {
     expect(c).toMatchObject({ mode: 'monitor', onError: 'allow', newPackage: 'block', cacheSize: 10, publicUrl: 'https://npm.example.test' });
     expect(c.tiers).toEqual({ 'fs-read': 'block', network: 'flag' });
     expect(c.analysis).toEqual({ threads: 1, timeoutMs: 1000, maxHeapMb: 256, maxTarballBytes: 4096 });
-    expect(c.store).toEqual({ type: 'file', path: './policies' });
+    expect(c.store).toEqual({ type: 'file', path: './policies', url: null, schema: null });
     expect(Object.isFrozen(c)).toBe(true);
     expect(Object.isFrozen(c.analysis)).toBe(true);
     expect(Object.isFrozen(c.tiers)).toBe(true);

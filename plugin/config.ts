@@ -7,10 +7,17 @@ import { ConfigError } from './errors';
 
 /** Where the policy store keeps its data. */
 export interface StoreConfig {
-  /** `file` (default): the embedded file store. Later stores (PostgreSQL) add their own kinds. */
-  readonly type: 'file';
+  /** `file` (default): the embedded file store. `postgres`: a PostgreSQL store shared by several instances. */
+  readonly type: 'file' | 'postgres';
   /** Folder of the file store; default `<verdaccio storage>/.capgate`. Relative paths resolve against the config file. */
   readonly path: string | null;
+  /**
+   * PostgreSQL connection URL; default: the DATABASE_URL environment variable at start-up.
+   * **WARNING**: a URL with a password written here sits in verdaccio.yaml; prefer DATABASE_URL.
+   */
+  readonly url: string | null;
+  /** PostgreSQL schema of the tables (default `capgate`). */
+  readonly schema: string | null;
 }
 
 export interface AnalysisConfig {
@@ -68,12 +75,12 @@ export const DEFAULT_CONFIG: PluginConfig = deepFreeze({
   maxBaselineCandidates: 20,
   publicUrl: null,
   analysis: { threads: null, timeoutMs: 30_000, maxHeapMb: null, maxTarballBytes: 128 * 1024 * 1024 },
-  store: { type: 'file', path: null },
+  store: { type: 'file', path: null, url: null, schema: null },
 });
 
 const TOP_KEYS = ['mode', 'onError', 'tiers', 'newPackage', 'cacheSize', 'maxBaselineCandidates', 'publicUrl', 'analysis', 'store'];
 const ANALYSIS_KEYS = ['threads', 'timeoutMs', 'maxHeapMb', 'maxTarballBytes'];
-const STORE_KEYS = ['type', 'path'];
+const STORE_KEYS = ['type', 'path', 'url', 'schema'];
 
 /**
  * Parses the plugin block. `undefined`/`null` give the defaults. Throws ConfigError listing every
@@ -125,15 +132,16 @@ export function parseConfig(raw: unknown): PluginConfig {
 
   const s = asRecord(root['store'] ?? {}, 'capgate.store', issues) ?? {};
   unknownKeys(s, STORE_KEYS, 'capgate.store', issues);
-  const type = oneOf(s['type'], ['file'] as const, 'capgate.store.type', 'file', issues);
-  let path: string | null = null;
-  if (s['path'] !== undefined && s['path'] !== null) {
-    if (typeof s['path'] !== 'string' || s['path'].trim() === '') issues.push(`capgate.store.path: expected a folder path, got ${show(s['path'])}`);
-    else path = s['path'];
-  }
+  const type = oneOf(s['type'], ['file', 'postgres'] as const, 'capgate.store.type', 'file', issues);
+  const path = optionalString(s['path'], 'capgate.store.path', 'a folder path', issues);
+  const url = optionalString(s['url'], 'capgate.store.url', 'a postgres:// URL', issues);
+  if (url !== null && !/^postgres(ql)?:\/\//.test(url)) issues.push('capgate.store.url: expected a postgres:// URL');
+  const schema = optionalString(s['schema'], 'capgate.store.schema', 'a schema name', issues);
+  if (schema !== null && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) issues.push(`capgate.store.schema: expected a lower-case SQL identifier, got ${show(schema)}`);
+  if (type === 'file' && (url !== null || schema !== null)) issues.push('capgate.store: `url` and `schema` apply to `type: postgres` only');
 
   if (issues.length > 0) throw new ConfigError(issues);
-  return deepFreeze({ mode, onError, tiers, newPackage, cacheSize, maxBaselineCandidates, publicUrl, analysis, store: { type, path } });
+  return deepFreeze({ mode, onError, tiers, newPackage, cacheSize, maxBaselineCandidates, publicUrl, analysis, store: { type, path, url, schema } });
 }
 
 function asRecord(v: unknown, where: string, issues: string[]): Record<string, unknown> | null {
@@ -165,6 +173,15 @@ function int(v: unknown, where: string, dflt: number, min: number, max: number, 
 function optionalInt(v: unknown, where: string, min: number, max: number, issues: string[]): number | null {
   if (v === undefined || v === null) return null;
   return int(v, where, min, min, max, issues);
+}
+
+function optionalString(v: unknown, where: string, what: string, issues: string[]): string | null {
+  if (v === undefined || v === null) return null;
+  if (typeof v !== 'string' || v.trim() === '') {
+    issues.push(`${where}: expected ${what}, got ${show(v)}`);
+    return null;
+  }
+  return v;
 }
 
 function isHttpUrl(v: string): boolean {

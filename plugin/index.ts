@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import type { Application } from 'express';
 import { RULES_VERSION, diffPolicies } from '../analyzer';
 import { AnalyzerPool } from '../analyzer/pool';
-import { FileStore } from '../policy-store/file-store';
+import { createStore } from '../policy-store';
 import type { PolicyStore } from '../policy-store/store';
 import { parseConfig } from './config';
 import type { PluginConfig } from './config';
@@ -72,8 +72,9 @@ export default class CapgatePlugin {
       this.store = overrides.store;
       this.storeDir = null;
     } else {
-      this.storeDir = resolveStoreDir(this.config, options.config);
-      this.store = new FileStore({ dir: this.storeDir, logger: this.logger });
+      const opened = openStore(this.config, options.config, this.logger);
+      this.storeDir = opened.dir;
+      this.store = opened.store;
     }
     if (overrides.analyzer !== undefined) {
       this.analyzer = overrides.analyzer;
@@ -85,7 +86,7 @@ export default class CapgatePlugin {
       this.analyzer = new AnalyzerPool(poolOpts);
     }
     this.logger.info(
-      { mode: this.config.mode, onError: this.config.onError, store: this.storeDir ?? 'custom', rules: this.rulesVersion },
+      { mode: this.config.mode, onError: this.config.onError, store: this.storeDir ?? this.config.store.type, rules: this.rulesVersion },
       'capgate: loaded (mode @{mode}, onError @{onError}, store @{store}, rules @{rules})',
     );
   }
@@ -132,6 +133,17 @@ function ownBlock(config: VerdaccioConfigLike | undefined): { found: boolean; bl
   const mw = config?.middlewares;
   if (typeof mw === 'object' && mw !== null && 'capgate' in mw) return { found: true, block: (mw as Record<string, unknown>)['capgate'] };
   return { found: false, block: undefined };
+}
+
+function openStore(config: PluginConfig, verdaccio: VerdaccioConfigLike | undefined, logger: GateLogger): { store: PolicyStore; dir: string | null } {
+  if (config.store.type === 'postgres') {
+    const url = config.store.url ?? process.env['DATABASE_URL'] ?? '';
+    if (url === '') throw new ConfigError(['capgate.store.url: required for `type: postgres` (or set DATABASE_URL)']);
+    const pg = config.store.schema === null ? { kind: 'postgres' as const, url, logger } : { kind: 'postgres' as const, url, schema: config.store.schema, logger };
+    return { store: createStore(pg), dir: null };
+  }
+  const dir = resolveStoreDir(config, verdaccio);
+  return { store: createStore({ kind: 'file', dir, logger }), dir };
 }
 
 /** `<verdaccio storage>/.capgate` unless `store.path` says otherwise; relative paths resolve against the config file. */

@@ -1,0 +1,89 @@
+// `capgate serve` start-up: the uplink URL comes from CAPGATE_UPSTREAM or the npm configuration,
+// never from a file; it refuses to proxy itself and refuses to run when the plugin did not load.
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs/promises';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { REPO_ROOT, cleanEnv, writeGatedConfig } from './support/gated';
+
+jest.setTimeout(120_000);
+
+const BIN = path.join(REPO_ROOT, 'dist', 'cli', 'bin.js');
+let work: string;
+
+beforeAll(async () => {
+  work = await fs.mkdtemp(path.join(os.tmpdir(), 'capgate-serve-'));
+});
+
+afterAll(async () => {
+  await fs.rm(work, { recursive: true, force: true });
+});
+
+/** Runs `capgate serve` until it prints its address (then stops it) or exits by itself. */
+function serve(args: string[], env: Record<string, string>): Promise<{ code: number | null; output: string; listening: boolean }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, 'serve', ...args], { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    let listening = false;
+    const onData = (c: Buffer): void => {
+      output += c.toString('utf8');
+      if (!listening && output.includes('gated registry listening on')) {
+        listening = true;
+        child.kill('SIGTERM');
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`capgate serve neither started nor exited:\n${output}`));
+    }, 90_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output, listening });
+    });
+  });
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe('capgate serve', () => {
+  it('takes the uplink from the npm configuration when CAPGATE_UPSTREAM is not set', async () => {
+    const dir = await fs.mkdtemp(path.join(work, 'npmconfig-'));
+    const config = await writeGatedConfig(dir, { mode: 'enforce', onError: 'block' });
+    const npmrc = path.join(dir, 'npmrc');
+    await fs.writeFile(npmrc, 'registry=http://127.0.0.1:9/from-npmrc/\n');
+    const r = await serve(['--config', config, '--port', '0'], { NPM_CONFIG_USERCONFIG: npmrc, VERDACCIO_STORAGE_PATH: path.join(dir, 'storage') });
+    expect(r.listening).toBe(true);
+    expect(r.output).toContain('(upstream http://127.0.0.1:9/from-npmrc/)');
+    // the policy store lives under VERDACCIO_STORAGE_PATH
+    await expect(fs.stat(path.join(dir, 'storage', '.capgate'))).resolves.toBeTruthy();
+  });
+
+  it('refuses to proxy itself', async () => {
+    const port = await freePort();
+    const dir = await fs.mkdtemp(path.join(work, 'self-'));
+    const config = await writeGatedConfig(dir, { mode: 'enforce', onError: 'block' });
+    const r = await serve(['--config', config, '--port', String(port)], { CAPGATE_UPSTREAM: `http://localhost:${port}/`, VERDACCIO_STORAGE_PATH: path.join(dir, 'storage') });
+    expect(r.listening).toBe(false);
+    expect(r.code).not.toBe(0);
+    expect(r.output).toContain('is this registry itself');
+  });
+
+  it('refuses to start when the capgate plugin does not load', async () => {
+    const dir = await fs.mkdtemp(path.join(work, 'badconfig-'));
+    const config = await writeGatedConfig(dir, { mode: 'enforce-ish', onError: 'block' });
+    const r = await serve(['--config', config, '--port', '0'], { CAPGATE_UPSTREAM: 'http://127.0.0.1:9/', VERDACCIO_STORAGE_PATH: path.join(dir, 'storage') });
+    expect(r.listening).toBe(false);
+    expect(r.code).not.toBe(0);
+    expect(r.output).toContain('refusing to run an ungated registry');
+    expect(r.output).toContain('capgate.mode');
+  });
+});
