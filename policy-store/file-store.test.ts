@@ -338,6 +338,16 @@ describe('FileStore on disk', () => {
     expect((await a.listAudit({ name: 'shared' })).map((e) => e.action)).toEqual(['approved', 'held']);
   });
 
+  it('tells a listener about a decision another process wrote, without being asked to read', async () => {
+    const listener = openStore();
+    await listener.init();
+    const seen = new Promise<string>((resolve) => listener.onDecisionChanged((n, v) => resolve(`${n}@${v}`)));
+    const writer = new Writer(dir, 'decisions', '500', { CRASH_WRITER_LIMIT: '1' });
+    children.push(writer);
+    expect(await writer.exited).toBe(0);
+    expect(await seen).toBe('@crash/p3@1.0.500');
+  });
+
   it('breaks a lock left by a dead process and times out on a live holder', async () => {
     const store = openStore({ lockTimeoutMs: 300 });
     await store.init();

@@ -26,7 +26,8 @@
 // The log is also the change feed between processes: each process keeps an in-memory index of
 // decisions (for listByState) and the audit entries, and reads only the log's new bytes on each call.
 import { randomUUID } from 'node:crypto';
-import { constants as fsConstants, promises as fsp } from 'node:fs';
+import { constants as fsConstants, promises as fsp, watch } from 'node:fs';
+import type { FSWatcher } from 'node:fs';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import type { PackagePolicy } from '../analyzer/types';
@@ -124,6 +125,7 @@ export class FileStore implements PolicyStore {
   #lastAuditId = 0;
   #index = new Map<string, IndexEntry>();
   readonly #readChunk: number;
+  #watcher: FSWatcher | null = null;
 
   constructor(options: FileStoreOptions) {
     this.dir = path.resolve(options.dir);
@@ -225,6 +227,7 @@ export class FileStore implements PolicyStore {
   async close(): Promise<void> {
     this.#closed = true;
     this.#listeners.clear();
+    this.#unwatch();
     await this.#initPromise?.catch(() => undefined);
   }
 
@@ -736,12 +739,41 @@ export class FileStore implements PolicyStore {
     );
   }
 
-  /** In-process listeners; changes made by other processes sharing the folder are reported when this process next reads the audit log. */
+  /**
+   * Calls `listener` after a decision changes: at once for this store's own writes, and for writes
+   * by other processes sharing the folder when the audit log changes (fs.watch; where the platform
+   * cannot watch, on this store's next read). Returns unsubscribe.
+   */
   onDecisionChanged(listener: (name: string, version: string) => void): () => void {
     this.#listeners.add(listener);
+    this.#watch();
     return () => {
       this.#listeners.delete(listener);
+      if (this.#listeners.size === 0) this.#unwatch();
     };
+  }
+
+  #watch(): void {
+    if (this.#watcher || this.#closed) return;
+    try {
+      // Watch the folder, not the file: audit.log may not exist yet.
+      this.#watcher = watch(this.dir, { persistent: false }, (_event, file) => {
+        if (file !== null && file !== 'audit.log') return;
+        if (!this.#initialised || this.#closed) return;
+        this.#catchUp(false).catch((err: unknown) => this.#logger?.warn({ err: String(err) }, 'policy store: cannot read the audit log after a change'));
+      });
+      this.#watcher.on('error', (err) => {
+        this.#logger?.warn({ err: String(err) }, 'policy store: stopped watching the audit log');
+        this.#unwatch();
+      });
+    } catch (err) {
+      this.#logger?.warn({ err: String(err) }, 'policy store: cannot watch the audit log; other processes\' changes are seen on the next read');
+    }
+  }
+
+  #unwatch(): void {
+    this.#watcher?.close();
+    this.#watcher = null;
   }
 
   #emit(name: string, version: string): void {
