@@ -1,11 +1,15 @@
 // `capgate review` against a real review API (real express, Verdaccio's htpasswd auth, a FileStore),
 // with credentials found the way npm finds them (the real npm CLI reads the config).
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { heldRecord } from '../alerts/test-records';
 import { runReview } from '../cli/review';
 import { startHarness, type Harness } from '../plugin/review/test-harness';
+
+jest.setTimeout(60_000);
 
 describe('capgate review (CLI)', () => {
   let h: Harness;
@@ -94,9 +98,13 @@ describe('capgate review (CLI)', () => {
   });
 
   it('says when the registry cannot be reached or has no review API', async () => {
-    const down = await run('list', '--registry', 'http://127.0.0.1:9/');
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', () => resolve()));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const down = await run('list', '--registry', `http://127.0.0.1:${port}/`);
     expect(down.code).toBe(2);
-    expect(down.err).toContain('cannot reach the registry at http://127.0.0.1:9/');
+    expect(down.err).toContain(`cannot reach the registry at http://127.0.0.1:${port}/: connect ECONNREFUSED`);
     const notFound = await run('list', '--registry', `${h.base}/nothing-here/`);
     expect(notFound.code).toBe(2);
   });
