@@ -75,7 +75,15 @@ async function call(target: Target, io: ReviewIo, method: 'GET' | 'POST', apiPat
       signal: AbortSignal.timeout(30_000),
     });
   } catch (e) {
-    const cause = e instanceof Error && e.cause instanceof Error ? `: ${e.cause.message}` : e instanceof Error ? `: ${e.message}` : '';
+    // undici puts the socket error (often an AggregateError with an empty message) in `cause`.
+    // Duck-typed: errors from another realm (a test sandbox) fail instanceof.
+    const field = (o: unknown, k: string): string => {
+      const v = typeof o === 'object' && o !== null ? (o as Record<string, unknown>)[k] : undefined;
+      return typeof v === 'string' ? v : '';
+    };
+    const c: unknown = typeof e === 'object' && e !== null ? (e as { cause?: unknown }).cause : undefined;
+    const detail = field(c, 'code') || field(c, 'message') || field(e, 'message');
+    const cause = detail === '' ? '' : `: ${detail}`;
     throw new ReviewCliError(`cannot reach the registry at ${registry}${cause}`);
   }
   const text = await res.text();

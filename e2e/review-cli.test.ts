@@ -104,7 +104,7 @@ describe('capgate review (CLI)', () => {
     await new Promise<void>((resolve) => closed.close(() => resolve()));
     const down = await run('list', '--registry', `http://127.0.0.1:${port}/`);
     expect(down.code).toBe(2);
-    expect(down.err).toContain(`cannot reach the registry at http://127.0.0.1:${port}/: connect ECONNREFUSED`);
+    expect(down.err).toContain(`cannot reach the registry at http://127.0.0.1:${port}/: ECONNREFUSED`);
     const notFound = await run('list', '--registry', `${h.base}/nothing-here/`);
     expect(notFound.code).toBe(2);
   });
