@@ -96,6 +96,14 @@ export class Resolver {
       case 'CallExpression':
       case 'OptionalCallExpression':
         return this.call(node, scope, depth);
+      case 'NewExpression': {
+        // new module.constructor() / new Module(): a fresh module object, with _compile and _load.
+        const c = this.resolve(node.callee, scope, depth + 1);
+        if (c !== undefined && ((c.root.kind === 'global' && c.root.name === 'module' && c.members.length === 1 && c.members[0] === 'constructor') || (c.root.kind === 'module' && c.root.spec === 'module' && c.members.length === 0))) {
+          return { root: { kind: 'global', name: 'module' }, members: [], obfuscated: c.obfuscated, viaGlobalObject: false };
+        }
+        return undefined;
+      }
       case 'AwaitExpression':
         return node.argument ? this.resolve(node.argument, scope, depth + 1) : undefined;
       case 'LogicalExpression':

@@ -334,7 +334,6 @@ function isPlainValue(node: t.Node): boolean {
     case 'ClassExpression':
     case 'TemplateLiteral':
     case 'BinaryExpression':
-    case 'NewExpression':
       return true;
     default:
       return false;

@@ -20,6 +20,8 @@ export const network: Detector = {
       const { root, members } = use;
       if (root.kind === 'module') {
         if (!MODULES.has(root.spec)) return;
+        // `const http = require('http')` by itself sends nothing: its references are judged one by one.
+        if (use.how === 'bind' && members.length === 0) return;
         const first = members[0];
         if (first !== undefined && INERT_MEMBERS.has(first)) return;
         ctx.report({ capability: 'network', api: keypathOf(root, members), path: use.path });
