@@ -110,6 +110,11 @@ export class KeyedMutex {
   }
 }
 
+/** In-process serialisation per lock file path, shared by every FileLock in this process. */
+const PROCESS_LOCKS = new KeyedMutex();
+/** Nonces of the lock files this process holds right now. */
+const HELD = new Set<string>();
+
 interface LockContent {
   readonly pid: number;
   readonly host: string;
@@ -140,21 +145,32 @@ export class FileLock {
   readonly #file: string;
   readonly #staleMs: number;
   readonly #timeoutMs: number;
-  readonly #inProcess = new KeyedMutex();
 
   constructor(file: string, options: { staleMs?: number; timeoutMs?: number } = {}) {
-    this.#file = file;
+    this.#file = path.resolve(file);
     this.#staleMs = options.staleMs ?? 30_000;
     this.#timeoutMs = options.timeoutMs ?? 60_000;
   }
 
-  /** Runs `task` holding the lock (one holder per process at a time, then one across processes). */
+  /**
+   * Runs `task` holding the lock: first one holder per process (shared by every FileLock on the same
+   * path, so two stores on one folder in one process queue instead of contending), then one across
+   * processes. While held, the lock file's mtime is refreshed so a long step is not taken for stale.
+   */
   run<T>(task: () => Promise<T>): Promise<T> {
-    return this.#inProcess.run('lock', async () => {
+    return PROCESS_LOCKS.run(this.#file, async () => {
       const nonce = await this.#acquire();
+      HELD.add(nonce);
+      const heartbeat = setInterval(() => {
+        const now = new Date();
+        fsp.utimes(this.#file, now, now).catch(() => undefined);
+      }, Math.max(10, Math.floor(this.#staleMs / 3)));
+      heartbeat.unref();
       try {
         return await task();
       } finally {
+        clearInterval(heartbeat);
+        HELD.delete(nonce);
         await this.#release(nonce);
       }
     });
@@ -198,7 +214,7 @@ export class FileLock {
       const sameHost = held.host === os.hostname();
       stale =
         age > this.#staleMs ||
-        (sameHost && held.pid === process.pid) || // we hold no lock here (in-process mutex), so it is a previous life's
+        (sameHost && held.pid === process.pid && !HELD.has(held.nonce)) || // ours by pid but not held here: a previous life's
         (sameHost && !isAlive(held.pid));
     } catch {
       // Torn lock file: its writer died between create and write (or is writing right now).
