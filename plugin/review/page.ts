@@ -222,6 +222,7 @@ function html(nonce: string): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
+<link rel="icon" href="data:,">
 <title>capgate review</title>
 <style nonce="${nonce}">${CSS}</style>
 </head>
@@ -267,7 +268,8 @@ export function pageCsp(nonce: string): string {
     `script-src 'nonce-${nonce}'`,
     `style-src 'nonce-${nonce}'`,
     "connect-src 'self'",
-    "img-src 'self'",
+    // `data:` only for the empty favicon link, which keeps browsers from asking for /favicon.ico.
+    "img-src 'self' data:",
     "form-action 'none'",
     "frame-ancestors 'none'",
     "base-uri 'none'",
