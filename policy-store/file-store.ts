@@ -45,7 +45,7 @@ import type {
   StoredPolicy,
   VersionState,
 } from './store';
-import { assertClaim, assertLease, assertOutboxKeys, validateApproval, validateAuditEntry, validateDecisionInput, validateEvent, VERSION_STATES } from './validate';
+import { assertClaim, assertLease, assertLimit, assertOutboxKeys, validateApproval, validateAuditEntry, validateDecisionInput, validateEvent, VERSION_STATES } from './validate';
 
 /** Schema version of the store folder and of every record file. */
 export const FILE_STORE_SCHEMA = 1;
@@ -328,6 +328,7 @@ export class FileStore implements PolicyStore {
 
   async listByState(p: { state: VersionState; limit?: number }): Promise<DecisionRecord[]> {
     if (!VERSION_STATES.includes(p.state)) throw new PolicyStoreError('CAPGATE_POLICY_STORE_INVALID_KEY', `unknown state ${JSON.stringify(p.state)}`);
+    assertLimit(p.limit);
     const limit = p.limit ?? Number.POSITIVE_INFINITY;
     return this.#op('list decisions', async () => {
       await this.#catchUp(false);
@@ -393,6 +394,7 @@ export class FileStore implements PolicyStore {
 
   async listAudit(p: { name?: string; limit?: number }): Promise<AuditEntry[]> {
     if (p.name !== undefined) assertPackageName(p.name);
+    assertLimit(p.limit);
     const limit = p.limit ?? Number.POSITIVE_INFINITY;
     return this.#op('read the audit log', async () => {
       await this.#catchUp(false);

@@ -14,7 +14,7 @@ import { assertPackageName, assertText, assertVersion } from './keys';
 import { loadMigrations } from './migrations';
 import { PolicyStoreError } from './store';
 import type { AlertEvent, AuditEntry, DecisionRecord, OutboxDelivery, PolicyStore, ScopedApproval, StoreLogger, StoredPolicy, VersionState } from './store';
-import { assertClaim, assertLease, assertOutboxKeys, validateApproval, validateAuditEntry, validateDecisionInput, validateEvent, VERSION_STATES } from './validate';
+import { assertClaim, assertLease, assertLimit, assertOutboxKeys, validateApproval, validateAuditEntry, validateDecisionInput, validateEvent, VERSION_STATES } from './validate';
 
 export interface PostgresStoreOptions {
   /** A libpq-style URL, e.g. from DATABASE_URL. */
@@ -249,7 +249,7 @@ export class PostgresStore implements PolicyStore {
 
   async listByState(p: { state: VersionState; limit?: number }): Promise<DecisionRecord[]> {
     if (!VERSION_STATES.includes(p.state)) throw new PolicyStoreError('CAPGATE_POLICY_STORE_INVALID_KEY', `unknown state ${JSON.stringify(p.state)}`);
-    if (p.limit !== undefined && (!Number.isInteger(p.limit) || p.limit < 0)) throw new PolicyStoreError('CAPGATE_POLICY_STORE_INVALID_KEY', 'limit must be a non-negative integer');
+    assertLimit(p.limit);
     const rows = await this.#query<{ name: string; version: string; record: string }>(
       'list decisions',
       `SELECT name, version, record::text AS record FROM ${this.#s}.decisions WHERE state = $1 ORDER BY updated_at DESC, audit_id DESC LIMIT $2`,
@@ -305,7 +305,7 @@ export class PostgresStore implements PolicyStore {
 
   async listAudit(p: { name?: string; limit?: number }): Promise<AuditEntry[]> {
     if (p.name !== undefined) assertPackageName(p.name);
-    if (p.limit !== undefined && (!Number.isInteger(p.limit) || p.limit < 0)) throw new PolicyStoreError('CAPGATE_POLICY_STORE_INVALID_KEY', 'limit must be a non-negative integer');
+    assertLimit(p.limit);
     const rows = await this.#query<{ id: string; at: Date; name: string; version: string; action: string; by_user: string; reason: string; details: string | null }>(
       'read the audit log',
       `SELECT id, at, name, version, action, by_user, reason, details::text AS details FROM ${this.#s}.audit_log

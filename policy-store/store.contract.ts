@@ -306,6 +306,8 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
 
       it('rejects an unknown state, capability or range', async () => {
         await expectCode(store.listByState({ state: 'nope' as VersionState }), 'CAPGATE_POLICY_STORE_INVALID_KEY');
+        await expectCode(store.listByState({ state: 'held', limit: -1 }), 'CAPGATE_POLICY_STORE_INVALID_KEY');
+        await expectCode(store.listAudit({ limit: 1.5 }), 'CAPGATE_POLICY_STORE_INVALID_KEY');
         await expectCode(store.setDecision({ record: sampleDecision('x', '1.0.0', 'nope' as VersionState) }), 'CAPGATE_POLICY_STORE_INVALID_KEY');
         await expectCode(
           store.addScopedApproval({ approval: { name: 'x', range: '*', capability: 'teleport' as CapabilityId, expiresAt: null, by: 'a', reason: '' } }),

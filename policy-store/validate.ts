@@ -96,3 +96,8 @@ export function assertLease(p: { key: string; owner: string; ttlMs?: number }): 
   assertText('owner', p.owner, 256);
   if (p.ttlMs !== undefined && !(typeof p.ttlMs === 'number' && p.ttlMs > 0 && Number.isFinite(p.ttlMs))) throw invalid('ttlMs must be a positive number');
 }
+
+/** Checks an optional list limit. */
+export function assertLimit(limit: number | undefined): void {
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) throw invalid('limit must be a non-negative integer');
+}
