@@ -137,6 +137,15 @@ describe('Gate', () => {
     expect(await store.getDecision({ name: 'p', version: '1.0.0' })).toBeNull();
   });
 
+  it('names but does not analyse the baseline of a version that can gain nothing', async () => {
+    await registry.add('p', '1.0.0', ['network']);
+    await registry.add('p', '1.1.0', []);
+    const out = await gate().checkTarball({ name: 'p', filename: 'p-1.1.0.tgz' });
+    expect(out).toMatchObject({ kind: 'serve', record: { state: 'allowed', baseline: '1.0.0', diff: { gained: [] } } });
+    expect(analyzer.calls).toBe(1);
+    expect(await store.getPolicy({ name: 'p', version: '1.0.0' })).toBeNull();
+  });
+
   it('holds an update that gains a block-tier capability, from the store after a restart too', async () => {
     await registry.add('p', '1.0.0', []);
     await registry.add('p', '1.1.0', ['child-process']);
@@ -146,6 +155,17 @@ describe('Gate', () => {
     const again = await gate().checkTarball({ name: 'p', filename: 'p-1.1.0.tgz' });
     expect(again.kind).toBe('refuse');
     expect(analyzer.calls).toBe(calls);
+  });
+
+  it('answers a known decision without reading the packument again', async () => {
+    await registry.add('p', '1.0.0', []);
+    const g = gate();
+    expect((await g.checkTarball({ name: 'p', filename: 'p-1.0.0.tgz' })).kind).toBe('serve');
+    registry.packumentFailure = new GateError('CAPGATE_UPSTREAM_UNAVAILABLE', 'uplink down');
+    const again = await g.checkTarball({ name: 'p', filename: 'p-1.0.0.tgz' });
+    expect(again).toMatchObject({ kind: 'serve', record: { state: 'allowed' } });
+    // a gate that never saw the packument must still read it
+    await expect(gate().checkTarball({ name: 'p', filename: 'p-1.0.0.tgz' })).rejects.toMatchObject({ code: 'CAPGATE_UPSTREAM_UNAVAILABLE' });
   });
 
   it('runs one analysis for many concurrent requests', async () => {

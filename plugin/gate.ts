@@ -97,12 +97,20 @@ interface BaselineChoice {
 export class Gate {
   private readonly deps: GateDeps;
   private readonly decisions: LRUCache<string, DecisionRecord>;
+  /**
+   * (name, file) -> packument entry. A published version's file name and integrity do not change
+   * (npm refuses republishing), and a decision only applies to the integrity it was made on, so a
+   * known decision can be answered without reading (and parsing) the packument again: the warm path
+   * is a store-free LRU hit plus reading and hashing the bytes.
+   */
+  private readonly files: LRUCache<string, VersionEntry>;
   private readonly flights = new Map<string, Promise<{ record: DecisionRecord | null; bytes: Buffer; failure: GateError | null }>>();
   private readonly policyFlights = new Map<string, Promise<PackagePolicy | null>>();
 
   constructor(deps: GateDeps) {
     this.deps = deps;
     this.decisions = new LRUCache<string, DecisionRecord>({ max: deps.config.cacheSize });
+    this.files = new LRUCache<string, VersionEntry>({ max: deps.config.cacheSize });
   }
 
   get config(): PluginConfig {
@@ -116,6 +124,15 @@ export class Gate {
 
   /** Gate a tarball request for `name`'s file `filename`. Throws GateError when it must refuse for a failure. */
   async checkTarball(p: { name: string; filename: string; ctx?: unknown }): Promise<GateOutcome> {
+    const fileKey = `${p.name}\u0000${p.filename}`;
+    const remembered = this.files.get(fileKey);
+    if (remembered !== undefined) {
+      const digest = expectedDigest(remembered.integrity, remembered.shasum);
+      if (digest.ok) {
+        const known = await this.knownDecision(p.name, remembered.version, digest.expected.sri).catch(() => null);
+        if (known !== null) return this.answerKnown(p.name, remembered, digest.expected, known);
+      }
+    }
     const view = viewPackument(await this.deps.registry.getPackument(p.name, p.ctx));
     const matches = versionsForFile(view, p.filename);
     if (matches.length === 0) {
@@ -128,6 +145,7 @@ export class Gate {
         filename: p.filename,
       });
     }
+    this.files.set(fileKey, entry);
     return this.checkVersion({ name: p.name, entry, view });
   }
 
@@ -152,13 +170,7 @@ export class Gate {
         if (err.code === 'CAPGATE_STORE_UNAVAILABLE' && this.failsOpen()) return null;
         throw err;
       });
-      if (known !== null) {
-        if (REFUSING_STATES.has(known.state) && this.deps.config.mode === 'enforce') {
-          return { kind: 'refuse', name, version, record: known };
-        }
-        const bytes = await this.readVerified(name, version, entry, expected);
-        return { kind: 'serve', name, version, bytes, record: known, failure: null };
-      }
+      if (known !== null) return this.answerKnown(name, entry, expected, known);
     }
 
     const flightKey = `${key(name, version)}#${expected?.sri ?? 'unverified'}`;
@@ -172,6 +184,13 @@ export class Gate {
       return { kind: 'refuse', name, version, record: result.record };
     }
     return { kind: 'serve', name, version, bytes: result.bytes, record: result.record, failure: result.failure };
+  }
+
+  private async answerKnown(name: string, entry: VersionEntry, expected: ExpectedDigest, known: DecisionRecord): Promise<GateOutcome> {
+    const version = entry.version;
+    if (REFUSING_STATES.has(known.state) && this.deps.config.mode === 'enforce') return { kind: 'refuse', name, version, record: known };
+    const bytes = await this.readVerified(name, version, entry, expected);
+    return { kind: 'serve', name, version, bytes, record: known, failure: null };
   }
 
   /** Decision for (name, version) if it applies to these bytes and these rules; LRU first, then the store. */
@@ -217,9 +236,7 @@ export class Gate {
       if (known !== null) return { record: known, bytes, failure: null };
     }
     try {
-      // The baseline search (possibly fetching and analysing an earlier version) runs beside the
-      // analysis of this version: both wait on the network and the worker pool.
-      const [policy, baseline] = await Promise.all([this.analyze(name, version, bytes), this.findBaseline(name, version, view)]);
+      const policy = await this.analyze(name, version, bytes);
       if (policy.name !== name || !sameVersion(policy.version, version)) {
         throw new GateError('CAPGATE_MANIFEST_MISMATCH', `the tarball's package.json says ${policy.name || '(no name)'}@${policy.version || '(no version)'}`, {
           name,
@@ -228,6 +245,9 @@ export class Gate {
         });
       }
       await this.storeCall(() => this.deps.store.putPolicy({ name, version, integrity: sri, policy }));
+      // A version that can do nothing and depends on nothing gains nothing against any baseline:
+      // its baseline is named but not analysed (the analysis pool is what a cold install waits on).
+      const baseline = await this.findBaseline(name, version, view, { analyse: !canGainNothing(policy) });
       const record = await this.decide(name, version, sri, policy, baseline);
       return { record, bytes, failure: null };
     } catch (e) {
@@ -247,7 +267,8 @@ export class Gate {
     if (approved.length > 0) diffOpts.approvedCapabilities = approved;
     // Earlier versions exist but none can serve as a baseline: compare with nothing at all, so that
     // every block-tier capability counts as gained (never the lenient brand-new policy).
-    const basePolicy = baseline.noneUsable ? emptyPolicy(name, this.deps.rulesVersion) : baseline.policy;
+    const basePolicy =
+      baseline.noneUsable || (baseline.version !== null && baseline.policy === null) ? emptyPolicy(name, this.deps.rulesVersion) : baseline.policy;
     const raw = this.deps.diff(basePolicy, policy, diffOpts);
     const diff: PolicyDiff = { ...raw, baseline: baseline.version };
     const state: VersionState = diff.decision === 'block' ? 'held' : diff.decision === 'flag' ? 'flagged' : 'allowed';
@@ -288,7 +309,7 @@ export class Gate {
    * saw are trusted on first use: their policy is computed from their tarball and stored.
    * Infrastructure failures propagate (so onError applies); a broken earlier tarball is skipped.
    */
-  async findBaseline(name: string, version: string, view: PackumentView): Promise<BaselineChoice> {
+  async findBaseline(name: string, version: string, view: PackumentView, opts: { analyse: boolean } = { analyse: true }): Promise<BaselineChoice> {
     const candidates = baselineCandidates(view, version);
     if (candidates.length === 0) return { version: null, policy: null, noneUsable: false };
     const decided = new Map<string, DecisionRecord>();
@@ -298,6 +319,7 @@ export class Gate {
       const record = decided.get(c.version);
       if (record !== undefined && REFUSING_STATES.has(record.state)) continue;
       if (++examined > this.deps.config.maxBaselineCandidates) break;
+      if (!opts.analyse) return { version: c.version, policy: null, noneUsable: false };
       const policy = await this.policyOf(name, c);
       if (policy !== null) return { version: c.version, policy, noneUsable: false };
     }
@@ -426,6 +448,11 @@ function sameVersion(a: string, b: string): boolean {
   const pa = semver.parse(a);
   const pb = semver.parse(b);
   return pa !== null && pb !== null && pa.compare(pb) === 0 && pa.build.join('.') === pb.build.join('.');
+}
+
+/** True when a diff against any baseline is empty: no capabilities, dependencies or install scripts. */
+export function canGainNothing(policy: PackagePolicy): boolean {
+  return policy.capabilities.length === 0 && Object.keys(policy.dependencies).length === 0 && Object.keys(policy.installScripts).length === 0;
 }
 
 /** A policy with no capabilities: the baseline when every earlier version is unusable. */

@@ -1,0 +1,281 @@
+// Owns `npm run bench:proxy`: the same real dependency tree (>= 150 packages, pinned by one
+// lockfile) installed with the real npm client through a plain Verdaccio and through capgate, both
+// proxying the registry of the npm configuration in force, cold (empty registry storage: first
+// fetch, and for capgate first analysis) and warm (registry cache and decisions known), then the
+// ratios and capgate's peak RSS. The upstream URL is read at run time and written nowhere.
+//
+// Targets (issue 3): warm <= 1.05x plain, cold <= 1.5x plain.
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs/promises';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { resolveUpstream } from '../cli/serve';
+
+const REPO_ROOT = path.resolve(__dirname, '..', '..');
+const BIN = path.join(REPO_ROOT, 'dist', 'cli', 'bin.js');
+
+/** A typical web app's runtime and build dependencies (169 packages in the tree when pinned so). */
+const DEPENDENCIES: Readonly<Record<string, string>> = {
+  express: '4.21.2',
+  webpack: '5.97.1',
+  axios: '1.7.9',
+  lodash: '4.17.21',
+  chalk: '4.1.2',
+  commander: '12.1.0',
+};
+const MIN_PACKAGES = 150;
+const WARM_ROUNDS = Number(process.env['BENCH_WARM_ROUNDS'] ?? 3);
+
+interface Registry {
+  readonly url: string;
+  readonly pid: number;
+  peakRssMb(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!/^npm_/i.test(k) && k !== 'CAPGATE_UPSTREAM' && k !== 'VERDACCIO_STORAGE_PATH') env[k] = v;
+  return { ...env, ...extra };
+}
+
+async function waitForLine(child: ChildProcess, pattern: RegExp, what: string): Promise<string> {
+  let out = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what} did not start:\n${out}`)), 90_000);
+    const onData = (c: Buffer): void => {
+      out += c.toString('utf8');
+      const m = pattern.exec(out);
+      if (m?.[1] !== undefined) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', (c: Buffer) => (out += c.toString('utf8')));
+    child.once('exit', (code) => reject(new Error(`${what} exited (${code}):\n${out}`)));
+  });
+}
+
+async function peakRss(pid: number): Promise<number> {
+  const status = await fs.readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  const m = /VmHWM:\s+(\d+) kB/.exec(status);
+  return m?.[1] === undefined ? NaN : Number(m[1]) / 1024;
+}
+
+function registryOf(child: ChildProcess, url: string): Registry {
+  const pid = child.pid ?? 0;
+  return {
+    url,
+    pid,
+    peakRssMb: () => peakRss(pid),
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+}
+
+/** Plain Verdaccio (no plugin) in a child process; its config, uplink URL included, exists only in memory. */
+async function startPlain(upstream: string, storage: string): Promise<Registry> {
+  const child = spawn(process.execPath, [__filename, '--plain-server'], {
+    env: cleanEnv({ BENCH_UPSTREAM: upstream, BENCH_STORAGE: storage }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const url = await waitForLine(child, /plain verdaccio listening on (\S+)/, 'plain Verdaccio');
+  return registryOf(child, url);
+}
+
+async function runPlainServer(): Promise<void> {
+  const storage = process.env['BENCH_STORAGE'] ?? '';
+  const upstream = process.env['BENCH_UPSTREAM'] ?? '';
+  const configPath = path.join(path.dirname(storage), 'plain.yaml');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- verdaccio is CommonJS
+  const { runServer } = require('verdaccio') as { runServer: (c: unknown) => Promise<http.Server> };
+  const server = await runServer({
+    storage,
+    self_path: configPath,
+    configPath,
+    auth: { htpasswd: { file: path.join(path.dirname(storage), 'htpasswd') } },
+    uplinks: { upstream: { url: upstream, timeout: '60s' } },
+    packages: {
+      '@*/*': { access: '$all', publish: '$authenticated', proxy: 'upstream' },
+      '**': { access: '$all', publish: '$authenticated', proxy: 'upstream' },
+    },
+    server: { keepAliveTimeout: 60 },
+    log: { type: 'stdout', format: 'pretty', level: 'warn' },
+  });
+  server.listen(0, '127.0.0.1', () => {
+    process.stdout.write(`plain verdaccio listening on http://127.0.0.1:${(server.address() as AddressInfo).port}/\n`);
+  });
+}
+
+/**
+ * capgate as users run it: `capgate serve` on a temp copy of verdaccio.yaml (quieter log), in
+ * monitor mode: a real tree may contain updates that enforce would hold, which would end `npm ci`
+ * early; monitor runs the same gate (read, verify, analyse, baseline, decide, store) and serves.
+ */
+async function startGate(upstream: string, dir: string): Promise<Registry> {
+  let yaml = await fs.readFile(path.join(REPO_ROOT, 'verdaccio.yaml'), 'utf8');
+  yaml = yaml
+    .replace(/^plugins: .*$/m, `plugins: ${JSON.stringify(path.join(REPO_ROOT, 'dist', 'plugin', 'loader'))}`)
+    .replace(/^(\s+)level: http$/m, '$1level: warn')
+    .replace(/^(\s+)mode: enforce$/m, '$1mode: monitor');
+  const config = path.join(dir, 'verdaccio.yaml');
+  await fs.writeFile(config, yaml);
+  const child = spawn(process.execPath, [BIN, 'serve', '--config', config, '--port', '0'], {
+    env: cleanEnv({ CAPGATE_UPSTREAM: upstream, VERDACCIO_STORAGE_PATH: path.join(dir, 'storage') }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const url = await waitForLine(child, /gated registry listening on (\S+)/, 'capgate serve');
+  return registryOf(child, url);
+}
+
+function npm(args: readonly string[], cwd: string, cache: string, registry: string): Promise<{ code: number | null; output: string; ms: number }> {
+  const userconfig = path.join(cwd, '..', 'npmrc');
+  const started = process.hrtime.bigint();
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      'npm',
+      [...args, `--registry=${registry}`, `--cache=${cache}`, `--userconfig=${userconfig}`, '--no-audit', '--no-fund', '--no-update-notifier', '--ignore-scripts', '--loglevel=error'],
+      { cwd, env: cleanEnv({ NO_COLOR: '1' }), stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c.toString('utf8')));
+    child.stderr.on('data', (c: Buffer) => (output += c.toString('utf8')));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 900_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output, ms: Number(process.hrtime.bigint() - started) / 1e6 });
+    });
+  });
+}
+
+/** One `npm ci` of the pinned tree in a fresh project with a fresh npm cache (all tarballs come from the registry). */
+async function install(work: string, label: string, lock: string, fromUrl: string, registry: Registry): Promise<number> {
+  const dir = await fs.mkdtemp(path.join(work, `${label}-`));
+  const project = path.join(dir, 'project');
+  await fs.mkdir(project);
+  await fs.writeFile(path.join(dir, 'npmrc'), '');
+  await fs.writeFile(path.join(project, 'package.json'), JSON.stringify({ name: 'bench-app', version: '1.0.0', private: true, dependencies: DEPENDENCIES }, null, 2));
+  await fs.writeFile(path.join(project, 'package-lock.json'), lock.split(fromUrl).join(registry.url));
+  const r = await npm(['ci'], project, path.join(dir, 'cache'), registry.url);
+  if (r.code !== 0) throw new Error(`${label}: npm ci failed (${r.code}):\n${r.output.slice(-3000)}`);
+  await fs.rm(dir, { recursive: true, force: true });
+  return r.ms;
+}
+
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? (s[mid] ?? NaN) : ((s[mid - 1] ?? NaN) + (s[mid] ?? NaN)) / 2;
+};
+const secs = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
+
+async function main(): Promise<void> {
+  const upstream = await resolveUpstream(process.env);
+  const work = await fs.mkdtemp(path.join(os.tmpdir(), 'capgate-bench-'));
+  const log = (s: string): void => void process.stdout.write(`${s}\n`);
+  log(`bench:proxy: upstream from ${upstream.source}; work folder ${work}; ${os.cpus().length} CPUs`);
+  await fs.mkdir(path.join(work, 'plain'));
+  await fs.mkdir(path.join(work, 'gate'));
+  const plain = await startPlain(upstream.url, path.join(work, 'plain', 'storage'));
+  const gate = await startGate(upstream.url, path.join(work, 'gate'));
+  try {
+    // Pin the tree once (packuments only) through a throw-away plain Verdaccio, so that the
+    // measured registries start cold.
+    await fs.mkdir(path.join(work, 'lock'));
+    const lockRegistry = await startPlain(upstream.url, path.join(work, 'lock', 'storage'));
+    const lockDir = path.join(work, 'lock', 'project');
+    await fs.mkdir(lockDir);
+    await fs.writeFile(path.join(work, 'lock', 'npmrc'), '');
+    await fs.writeFile(path.join(lockDir, 'package.json'), JSON.stringify({ name: 'bench-app', version: '1.0.0', private: true, dependencies: DEPENDENCIES }, null, 2));
+    const locked = await npm(['install', '--package-lock-only'], lockDir, path.join(work, 'lock', 'cache'), lockRegistry.url);
+    await lockRegistry.stop();
+    if (locked.code !== 0) throw new Error(`could not pin the tree:\n${locked.output}`);
+    const lock = await fs.readFile(path.join(lockDir, 'package-lock.json'), 'utf8');
+    const packages = Object.keys((JSON.parse(lock) as { packages: Record<string, unknown> }).packages).filter((k) => k.startsWith('node_modules/'));
+    log(`tree: ${packages.length} packages (${Object.entries(DEPENDENCIES).map(([n, v]) => `${n}@${v}`).join(', ')})`);
+    if (packages.length < MIN_PACKAGES) throw new Error(`the tree has ${packages.length} packages, fewer than ${MIN_PACKAGES}`);
+
+    const cold = { plain: await install(work, 'plain-cold', lock, lockRegistry.url, plain), gate: await install(work, 'gate-cold', lock, lockRegistry.url, gate) };
+    log(`cold:  plain ${secs(cold.plain)}  capgate ${secs(cold.gate)}  ratio ${(cold.gate / cold.plain).toFixed(3)}x  (target <= 1.5x)`);
+    const warmPlain: number[] = [];
+    const warmGate: number[] = [];
+    for (let i = 0; i < WARM_ROUNDS; i++) {
+      // alternate which goes first, so drift does not favour one side
+      if (i % 2 === 0) {
+        warmPlain.push(await install(work, 'plain-warm', lock, lockRegistry.url, plain));
+        warmGate.push(await install(work, 'gate-warm', lock, lockRegistry.url, gate));
+      } else {
+        warmGate.push(await install(work, 'gate-warm', lock, lockRegistry.url, gate));
+        warmPlain.push(await install(work, 'plain-warm', lock, lockRegistry.url, plain));
+      }
+      log(`warm round ${i + 1}: plain ${secs(warmPlain[i] ?? NaN)}  capgate ${secs(warmGate[i] ?? NaN)}`);
+    }
+    const wp = median(warmPlain);
+    const wg = median(warmGate);
+    log(`warm (median of ${WARM_ROUNDS}):  plain ${secs(wp)}  capgate ${secs(wg)}  ratio ${(wg / wp).toFixed(3)}x  (target <= 1.05x)`);
+    log(`peak RSS: capgate ${(await gate.peakRssMb()).toFixed(0)} MiB (process incl. analysis workers), plain Verdaccio ${(await plain.peakRssMb()).toFixed(0)} MiB`);
+    log(`capgate decisions: ${await summariseDecisions(gate.url, packages, lock)}`);
+  } finally {
+    await gate.stop();
+    await plain.stop();
+    if (process.env['BENCH_KEEP'] !== '1') await fs.rm(work, { recursive: true, force: true });
+  }
+}
+
+/** States of the tree's versions as the gate recorded them (monitor mode: what enforce would do). */
+async function summariseDecisions(gateUrl: string, packages: readonly string[], lock: string): Promise<string> {
+  const entries = (JSON.parse(lock) as { packages: Record<string, { version?: string; name?: string }> }).packages;
+  const counts = new Map<string, number>();
+  const held: string[] = [];
+  for (const key of packages) {
+    const name = entries[key]?.name ?? key.slice(key.lastIndexOf('node_modules/') + 'node_modules/'.length);
+    const version = entries[key]?.version ?? '';
+    const body = await getJson(`${gateUrl}-/capgate/v1/policies/${name.replace('/', '%2f')}/${encodeURIComponent(version)}`);
+    const state = typeof body['state'] === 'string' ? body['state'] : 'none';
+    counts.set(state, (counts.get(state) ?? 0) + 1);
+    if (state === 'held') held.push(`${name}@${version} (${String((body['gained'] as unknown[] | undefined)?.join(',') ?? '')} vs ${String(body['baseline'])})`);
+  }
+  const summary = [...counts.entries()].map(([k, v]) => `${k} ${v}`).join(', ');
+  return held.length === 0 ? summary : `${summary}; enforce would hold: ${held.join('; ')}`;
+}
+
+function getJson(url: string): Promise<Record<string, unknown>> {
+  return new Promise((resolve) => {
+    http
+      .get(url, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          try {
+            resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>);
+          } catch {
+            resolve({});
+          }
+        });
+      })
+      .on('error', () => resolve({}));
+  });
+}
+
+if (process.argv.includes('--plain-server')) {
+  runPlainServer().catch((e: unknown) => {
+    process.stderr.write(`${e instanceof Error ? e.stack : String(e)}\n`);
+    process.exit(1);
+  });
+} else {
+  main().catch((e: unknown) => {
+    process.stderr.write(`bench:proxy: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exitCode = 1;
+  });
+}
