@@ -135,16 +135,22 @@ describe('AlertDispatcher with a FileStore and a real receiver', () => {
     const [e] = events(1);
     if (e === undefined) throw new Error('no event');
     await store.enqueueEvent({ event: e, targets: ['siem'] });
-    // A process claims it and dies without completing or failing.
-    const claimed = await store.claimDeliveries({ owner: 'dead-process', limit: 10, leaseMs: 300 });
+    // A process claims it and dies without completing or failing. While its lease runs, nobody
+    // else may take it.
+    const claimed = await store.claimDeliveries({ owner: 'dead-process', limit: 10, leaseMs: 60_000 });
     expect(claimed).toHaveLength(1);
     const d = dispatcher(store, targets);
-    expect(await d.deliverDue()).toBe(0); // still leased to the dead process
-    d.start();
-    await waitUntil('delivered after the lease expired', async () => (await store.outboxDepth()) === 0);
+    expect(await d.deliverDue()).toBe(0);
+    expect(receiver.received).toHaveLength(0);
+    // An hour later (the dispatcher's clock, no waiting) the lease has run out and it takes over.
+    const later = dispatcher(store, targets, undefined, { now: () => new Date(Date.now() + 3_600_000) });
+    expect(await later.deliverDue()).toBe(1);
     expect(receiver.countFor('/json', e.id)).toBe(1);
+    expect(await store.outboxDepth()).toBe(0);
     // The dead owner's late completion is a no-op; nothing is delivered twice.
     await store.completeDelivery({ eventId: e.id, target: 'siem', owner: 'dead-process' });
+    d.start();
+    expect(await d.deliverDue()).toBe(0);
     expect(receiver.received).toHaveLength(1);
   });
 
@@ -159,6 +165,25 @@ describe('AlertDispatcher with a FileStore and a real receiver', () => {
     d1.start();
     d2.start();
     await waitUntil('outbox drained by two dispatchers', async () => (await store.outboxDepth()) === 0);
+    expect(receiver.concurrentDuplicates).toEqual([]);
+    for (const e of evs) {
+      expect(receiver.countFor('/json', e.id)).toBe(1);
+      expect(receiver.countFor('/slack', e.id)).toBe(1);
+    }
+  });
+
+  it('never delivers twice from two store instances on the same folder in one process', async () => {
+    receiver.delayMs = 30;
+    const s1 = await openStore();
+    const s2 = await openStore();
+    const targets = targetsFor(receiver);
+    const d1 = dispatcher(s1, targets, undefined, { owner: 'instance-1' });
+    const d2 = dispatcher(s2, targets, undefined, { owner: 'instance-2' });
+    const evs = events(8);
+    for (const [i, e] of evs.entries()) await (i % 2 === 0 ? d1 : d2).enqueue(e);
+    d1.start();
+    d2.start();
+    await waitUntil('outbox drained by two store instances', async () => (await s1.outboxDepth()) === 0);
     expect(receiver.concurrentDuplicates).toEqual([]);
     for (const e of evs) {
       expect(receiver.countFor('/json', e.id)).toBe(1);
@@ -200,7 +225,8 @@ describe('AlertDispatcher with a FileStore and a real receiver', () => {
     await waitUntil('an HTTP 500 attempt', () => results.some((r) => !r.ok && r.status === 500));
     expect(receiver.received).toHaveLength(0);
     receiver.mode = 'ok';
-    await waitUntil('delivered', async () => (await store.outboxDepth()) === 0);
+    await waitUntil('a successful attempt', () => results.some((r) => r.ok));
+    expect(await store.outboxDepth()).toBe(0);
     expect(receiver.countFor('/json', e.id)).toBe(1);
     const attempts = results.map((r) => r.attempt);
     expect(attempts).toEqual([...attempts].sort((x, y) => x - y));

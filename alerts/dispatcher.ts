@@ -53,6 +53,8 @@ export interface AlertDispatcherOptions {
   readonly onResult?: (r: DeliveryResult) => void;
   /** For tests: jitter source in [0, 1). */
   readonly random?: () => number;
+  /** For tests: the clock used for claims and retry times (default the system clock). */
+  readonly now?: () => Date;
 }
 
 const noopLogger: AlertLogger = { warn: () => undefined };
@@ -83,6 +85,7 @@ export class AlertDispatcher {
   private readonly logger: AlertLogger;
   private readonly onResult: ((r: DeliveryResult) => void) | null;
   private readonly random: () => number;
+  private readonly now: () => Date;
 
   private running = false;
   private busy = false;
@@ -107,6 +110,7 @@ export class AlertDispatcher {
     this.logger = opts.logger ?? noopLogger;
     this.onResult = opts.onResult ?? null;
     this.random = opts.random ?? Math.random;
+    this.now = opts.now ?? ((): Date => new Date());
   }
 
   /** Review page link for a version (null without publicUrl). */
@@ -210,7 +214,7 @@ export class AlertDispatcher {
   private async round(): Promise<number> {
     let batch: OutboxDelivery[];
     try {
-      batch = await this.store.claimDeliveries({ owner: this.owner, limit: this.batchSize, leaseMs: this.leaseMs });
+      batch = await this.store.claimDeliveries({ owner: this.owner, limit: this.batchSize, leaseMs: this.leaseMs, now: this.now() });
     } catch (e) {
       this.logger.warn({ error: errorText(e) }, 'capgate alerts: could not claim deliveries');
       return 0;
@@ -252,7 +256,7 @@ export class AlertDispatcher {
         'X-Capgate-Delivery-Attempt': String(attempt),
       };
       if (target.kind === 'json' && target.secret !== undefined) {
-        headers[SIGNATURE_HEADER] = signBody(target.secret, body, Math.floor(Date.now() / 1000));
+        headers[SIGNATURE_HEADER] = signBody(target.secret, body, Math.floor(this.now().getTime() / 1000));
       }
       try {
         const res = await this.send({ url: target.url, headers, body, timeoutMs: this.timeoutMs });
@@ -275,7 +279,7 @@ export class AlertDispatcher {
       return;
     }
     const delay = target === undefined ? this.maxMs : this.backoffMs(attempt);
-    const nextAttemptAt = new Date(Date.now() + delay);
+    const nextAttemptAt = new Date(this.now().getTime() + delay);
     const why = error ?? 'failed';
     try {
       await this.store.failDelivery({ ...ids, owner: this.owner, error: why, nextAttemptAt });
