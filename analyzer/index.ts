@@ -14,6 +14,7 @@ export {
   resolveTarLimits,
   DEFAULT_TAR_LIMITS,
   isJsLikePath,
+  isNativeBinaryPath,
   normalizeEntryPath,
   manifestNamedFiles,
   bytesToKeep,

@@ -76,6 +76,21 @@ describe('readTarball', () => {
     expect([...r.truncated]).toEqual(['other.dat']);
   });
 
+  it('does not re-read a native binary the manifest names (the @next/swc-* shape), even over maxEntrySize', async () => {
+    const addon = Buffer.alloc(300_000, 0);
+    addon.write('\x7fELF', 0, 'latin1');
+    const tgz = await makePackage({ name: 'swc', version: '1.0.0', main: 'swc.linux-x64-gnu.node' }, { 'swc.linux-x64-gnu.node': addon });
+    const r = expectOk(await readTarball(tgz, { maxEntrySize: 100_000 }));
+    expect(r.files.get('swc.linux-x64-gnu.node')?.length).toBe(4096);
+    expect(r.sizes.get('swc.linux-x64-gnu.node')).toBe(300_000);
+    expect([...r.truncated]).toEqual(['swc.linux-x64-gnu.node']);
+  });
+
+  it('refuses a manifest-named code file over maxEntrySize rather than analyzing only its head', async () => {
+    const tgz = await makePackage({ name: 'a', version: '1.0.0', bin: { a: 'cli.sh' } }, { 'cli.sh': 'x'.repeat(200_000) });
+    expect(await readTarball(tgz, { maxEntrySize: 100_000 })).toMatchObject({ ok: false, error: { code: 'CAPGATE_ARCHIVE_LIMIT', limit: 'maxEntrySize', file: 'cli.sh' } });
+  });
+
   it('reports hostile entries as findings and skips them (never as files)', async () => {
     const r = expectOk(
       await readTarball(

@@ -24,7 +24,7 @@
 // The bytes of a file are kept IN FULL when it is JS-like (.js .cjs .mjs .jsx .ts .cts .mts .tsx),
 // any `package.json`, a file without an extension (bin scripts), a file of at most `fullKeepSize`
 // bytes, or a file the root package.json names (main, bin, browser, exports, module, install
-// scripts). Any OTHER file keeps only its first `headBytes` bytes (enough for ELF/PE/Mach-O/wasm
+// scripts; except native binaries such as a `.node` main). Any OTHER file keeps only its first `headBytes` bytes (enough for ELF/PE/Mach-O/wasm
 // magic-byte checks), so the PackageFiles map then holds TRUNCATED bytes for it: a `.wasm`, `.node`,
 // image or big data file. `ReadTarballResult.sizes` has every file's real size and `.truncated`
 // the set of truncated paths.
@@ -38,7 +38,8 @@ import { AnalyzerError, isAnalyzerError } from './errors';
 export interface TarLimits {
   /**
    * Bytes of decompressed tar stream (headers and padding included). The gzip-bomb guard: counting
-   * stops the stream as soon as it is exceeded. Default 512 MiB (next's native builds ship ~130 MB).
+   * stops the stream as soon as it is exceeded. Default 512 MiB (measured: next 16.4.6 unpacks to
+   * 199 MB in 8 711 files, @next/swc-linux-x64-gnu to 101 MB, prisma 7 to 42 MB, typescript 5.9 to 24 MB).
    */
   readonly maxUnpackedSize: number;
   /**
@@ -92,6 +93,17 @@ const JS_LIKE = new Set(['.js', '.cjs', '.mjs', '.jsx', '.ts', '.cts', '.mts', '
 
 export function isJsLikePath(p: string): boolean {
   return JS_LIKE.has(path.posix.extname(p).toLowerCase());
+}
+
+/**
+ * Native binaries: a manifest may name one (`"main": "addon.linux-x64.node"`, as the @next/swc-*
+ * packages do, ~100 MB), but they are not parsed, only recognised by name and magic bytes, so their
+ * head is enough and they are never re-read in full.
+ */
+const NATIVE_BINARY = new Set(['.node', '.wasm', '.so', '.dylib', '.dll', '.exe']);
+
+export function isNativeBinaryPath(p: string): boolean {
+  return NATIVE_BINARY.has(path.posix.extname(p).toLowerCase());
 }
 
 export function resolveTarLimits(limits: Partial<TarLimits> = {}): TarLimits {
@@ -210,7 +222,7 @@ async function readTarballOrThrow(input: Uint8Array, limits: TarLimits): Promise
   const wanted = new Map<number, KeptFile>();
   for (const name of manifestNamedFiles(kept.get('package.json')?.bytes)) {
     const file = kept.get(name);
-    if (file?.truncated) {
+    if (file?.truncated && !isNativeBinaryPath(name)) {
       if (file.size > limits.maxEntrySize) {
         throw limitError('maxEntrySize', limits.maxEntrySize, file.size, `${name} (named by package.json) is ${file.size} bytes`, name);
       }

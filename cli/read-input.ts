@@ -8,7 +8,7 @@
 // follows analyzer/tarball.ts (bytesToKeep, plus files package.json names).
 import { promises as fs, constants as fsConstants, type Dirent } from 'node:fs';
 import * as path from 'node:path';
-import { bytesToKeep, limitError, manifestNamedFiles, type TarLimits } from '../analyzer/tarball';
+import { bytesToKeep, isNativeBinaryPath, limitError, manifestNamedFiles, type TarLimits } from '../analyzer/tarball';
 import type { Finding, PackageFiles } from '../analyzer/types';
 import { CliError } from './errors';
 
@@ -97,7 +97,7 @@ export async function readPackageFolder(root: string, limits: TarLimits): Promis
   if (manifest) {
     const named = manifestNamedFiles(await readHead(manifest.abs, keep.get('package.json') ?? 0));
     for (const f of found) {
-      if (!named.has(f.rel) || (keep.get(f.rel) ?? 0) >= f.size) continue;
+      if (!named.has(f.rel) || isNativeBinaryPath(f.rel) || (keep.get(f.rel) ?? 0) >= f.size) continue;
       if (f.size > limits.maxEntrySize) throw limitError('maxEntrySize', limits.maxEntrySize, f.size, `${f.rel} (named by package.json) is ${f.size} bytes`, f.rel);
       keep.set(f.rel, f.size);
     }
