@@ -3,7 +3,7 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { AuditEntry, DecisionRecord, PolicyStore, ScopedApproval, VersionState } from '../../policy-store/store';
 import type { AlertEventType } from '../../policy-store/store';
-import { requireReviewer, type ReviewerConfig, type ReviewUser, type WebTokenAuth } from './auth';
+import { requireReviewer, type ReviewerConfig, type ReviewUser } from './auth';
 import { checkPackageName, checkReviewBody, parseReviewPath, type ReviewBody } from './validate';
 
 export const API_PREFIX = '/-/capgate/v1';
@@ -23,8 +23,12 @@ export interface ReviewAlerts {
 export interface ReviewRouterDeps {
   readonly store: PolicyStore;
   readonly reviewers: ReviewerConfig;
-  /** Verdaccio's `auth` (register_middlewares' second argument): lets the review page's web-login JWT in. */
-  readonly auth?: WebTokenAuth;
+  /**
+   * Verdaccio's `auth` (register_middlewares' second argument, passed as is): its
+   * webUIJWTmiddleware lets the review page's web-login token in. Without it, only npm tokens and
+   * basic auth (what Verdaccio's api middleware reads) are accepted.
+   */
+  readonly auth?: unknown;
   readonly alerts?: ReviewAlerts;
   /** Called after every human decision so the gate drops its cached decision. Must not throw (it is guarded). */
   onDecisionChanged(name: string, version: string): void;

@@ -17,6 +17,11 @@ export interface WebTokenAuth {
   webUIJWTmiddleware(): (req: Request, res: Response, next: NextFunction) => void;
 }
 
+/** Verdaccio's Auth object has webUIJWTmiddleware; anything else (a test double, nothing) does not. */
+export function isWebTokenAuth(auth: unknown): auth is WebTokenAuth {
+  return typeof auth === 'object' && auth !== null && typeof (auth as { webUIJWTmiddleware?: unknown }).webUIJWTmiddleware === 'function';
+}
+
 export interface ReviewUser {
   readonly name: string;
   readonly groups: readonly string[];
@@ -53,8 +58,8 @@ export function isReviewer(user: ReviewUser, reviewers: ReviewerConfig): boolean
  * Authenticates (401) then authorizes (403) a review request. When Verdaccio's api middleware left
  * the user anonymous and a Bearer token is present, the token is tried as a web-login JWT.
  */
-export function requireReviewer(reviewers: ReviewerConfig, auth: WebTokenAuth | undefined): RequestHandler {
-  const web = auth?.webUIJWTmiddleware();
+export function requireReviewer(reviewers: ReviewerConfig, auth: unknown): RequestHandler {
+  const web = isWebTokenAuth(auth) ? auth.webUIJWTmiddleware() : undefined;
   const decide = (req: Request, res: Response, next: NextFunction): void => {
     const user = remoteUserOf(req);
     if (user === null) {

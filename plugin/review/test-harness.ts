@@ -68,7 +68,7 @@ export async function startHarness(opts: {
   const deps: ReviewRouterDeps = {
     store,
     reviewers: opts.reviewers,
-    auth: auth as unknown as NonNullable<ReviewRouterDeps['auth']>,
+    auth,
     onDecisionChanged: (name, version) => changed.push([name, version]),
     alerts: {
       notify: async (type, record) => {
