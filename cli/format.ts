@@ -41,8 +41,11 @@ export function diffJson(oldPolicy: PackagePolicy, newPolicy: PackagePolicy, dif
 export function formatEvidence(e: Evidence): string {
   const where = e.line > 0 ? `${e.file}:${e.line}` : e.file;
   const marks = [e.reachable === false ? 'unreachable' : '', e.via !== undefined ? `via ${e.via}` : ''].filter(Boolean);
-  const snippet = e.snippet.trim() === '' ? '' : ` — ${e.snippet.trim()}`;
-  return `${where} ${e.api}${snippet}${marks.length > 0 ? ` [${marks.join(', ')}]` : ''}`;
+  const text = e.snippet.trim();
+  // A whole-file piece of evidence (a binary, binding.gyp) repeats its path as api and snippet.
+  const snippet = text === '' || text === e.file || text === e.api ? '' : ` — ${text}`;
+  const api = e.api === e.file ? '' : ` ${e.api}`;
+  return `${where}${api}${snippet}${marks.length > 0 ? ` [${marks.join(', ')}]` : ''}`;
 }
 
 function evidenceLines(list: readonly Evidence[] | undefined, indent: string): string[] {
