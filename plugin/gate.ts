@@ -44,6 +44,22 @@ export interface GateLogger {
   debug(obj: object, msg: string): void;
 }
 
+/**
+ * Runs a piece of work once across instances (plugin/cluster/lease.ts LeaseCoordinator): `lookup`
+ * finds another instance's result, `work` produces it. Without one, the work just runs.
+ */
+export interface AnalysisCoordinator {
+  once<T>(req: { key: string; name: string; version: string; lookup(): Promise<T | undefined>; work(): Promise<T> }): Promise<T>;
+}
+
+/** Hooks for metrics (plugin/metrics.ts). Must not throw. */
+export interface GateObserver {
+  /** A known-decision lookup was answered by the LRU, by the store, or by neither. */
+  cacheLookup?(result: 'lru' | 'store' | 'miss'): void;
+  /** An automatic decision was stored by this instance. */
+  decided?(record: DecisionRecord): void;
+}
+
 export interface GateDeps {
   readonly config: PluginConfig;
   readonly store: PolicyStore;
@@ -53,6 +69,10 @@ export interface GateDeps {
   readonly rulesVersion: string;
   readonly logger: GateLogger;
   readonly now?: () => Date;
+  readonly coordinator?: AnalysisCoordinator;
+  readonly observer?: GateObserver;
+  /** Cached decisions expire after this many ms (a safety net for missed change notifications); default: never. */
+  readonly decisionTtlMs?: number;
 }
 
 /** What the route does with a tarball request. */
@@ -109,7 +129,9 @@ export class Gate {
 
   constructor(deps: GateDeps) {
     this.deps = deps;
-    this.decisions = new LRUCache<string, DecisionRecord>({ max: deps.config.cacheSize });
+    this.decisions = new LRUCache<string, DecisionRecord>(
+      deps.decisionTtlMs === undefined ? { max: deps.config.cacheSize } : { max: deps.config.cacheSize, ttl: deps.decisionTtlMs },
+    );
     this.files = new LRUCache<string, VersionEntry>({ max: deps.config.cacheSize });
   }
 
@@ -196,9 +218,16 @@ export class Gate {
   /** Decision for (name, version) if it applies to these bytes and these rules; LRU first, then the store. */
   async knownDecision(name: string, version: string, sri: string): Promise<DecisionRecord | null> {
     const cached = this.decisions.get(key(name, version));
-    if (cached !== undefined && this.applies(cached, sri)) return cached;
+    if (cached !== undefined && this.applies(cached, sri)) {
+      this.deps.observer?.cacheLookup?.('lru');
+      return cached;
+    }
     const stored = await this.storeCall(() => this.deps.store.getDecision({ name, version }));
-    if (stored === null || !this.applies(stored, sri)) return null;
+    if (stored === null || !this.applies(stored, sri)) {
+      this.deps.observer?.cacheLookup?.('miss');
+      return null;
+    }
+    this.deps.observer?.cacheLookup?.('store');
     this.decisions.set(key(name, version), stored);
     return stored;
   }
@@ -236,19 +265,7 @@ export class Gate {
       if (known !== null) return { record: known, bytes, failure: null };
     }
     try {
-      const policy = await this.analyze(name, version, bytes);
-      if (policy.name !== name || !sameVersion(policy.version, version)) {
-        throw new GateError('CAPGATE_MANIFEST_MISMATCH', `the tarball's package.json says ${policy.name || '(no name)'}@${policy.version || '(no version)'}`, {
-          name,
-          version,
-          found: { name: policy.name, version: policy.version },
-        });
-      }
-      await this.storeCall(() => this.deps.store.putPolicy({ name, version, integrity: sri, policy }));
-      // A version that can do nothing and depends on nothing gains nothing against any baseline:
-      // its baseline is named but not analysed (the analysis pool is what a cold install waits on).
-      const baseline = await this.findBaseline(name, version, view, { analyse: !canGainNothing(policy) });
-      const record = await this.decide(name, version, sri, policy, baseline);
+      const record = await this.once(`decision:${key(name, version)}#${sri}`, name, version, () => this.knownDecision(name, version, sri), () => this.analyseAndDecide(name, version, sri, bytes, view));
       return { record, bytes, failure: null };
     } catch (e) {
       const err = toGateError(e);
@@ -258,6 +275,29 @@ export class Gate {
       }
       throw err;
     }
+  }
+
+  /** Runs `work` through the coordinator (once across instances) when there is one. */
+  private once<T>(k: string, name: string, version: string, lookup: () => Promise<T | null>, work: () => Promise<T>): Promise<T> {
+    const coordinator = this.deps.coordinator;
+    if (coordinator === undefined) return work();
+    return coordinator.once({ key: k, name, version, lookup: async () => (await lookup()) ?? undefined, work });
+  }
+
+  private async analyseAndDecide(name: string, version: string, sri: string, bytes: Buffer, view: PackumentView): Promise<DecisionRecord> {
+    const policy = await this.analyze(name, version, bytes);
+    if (policy.name !== name || !sameVersion(policy.version, version)) {
+      throw new GateError('CAPGATE_MANIFEST_MISMATCH', `the tarball's package.json says ${policy.name || '(no name)'}@${policy.version || '(no version)'}`, {
+        name,
+        version,
+        found: { name: policy.name, version: policy.version },
+      });
+    }
+    await this.storeCall(() => this.deps.store.putPolicy({ name, version, integrity: sri, policy }));
+    // A version that can do nothing and depends on nothing gains nothing against any baseline:
+    // its baseline is named but not analysed (the analysis pool is what a cold install waits on).
+    const baseline = await this.findBaseline(name, version, view, { analyse: !canGainNothing(policy) });
+    return await this.decide(name, version, sri, policy, baseline);
   }
 
   private async decide(name: string, version: string, sri: string, policy: PackagePolicy, baseline: BaselineChoice): Promise<DecisionRecord> {
@@ -297,6 +337,7 @@ export class Gate {
       return record;
     }
     this.decisions.set(key(name, version), record);
+    this.deps.observer?.decided?.(record);
     const fields = { pkg: name, version, state, baseline: baseline.version ?? 'none', gained: diff.gained.join(','), mode: config.mode };
     if (state === 'allowed') this.deps.logger.info(fields, 'capgate: @{state} @{pkg}@@{version} (baseline @{baseline}, mode @{mode})');
     else this.deps.logger.warn(fields, 'capgate: @{state} @{pkg}@@{version}: gained @{gained} (baseline @{baseline}, mode @{mode})');
@@ -339,7 +380,11 @@ export class Gate {
     const k = `${key(name, entry.version)}#${sri}`;
     let flight = this.policyFlights.get(k);
     if (flight === undefined) {
-      flight = this.computeBaselinePolicy(name, entry, digest.expected).finally(() => this.policyFlights.delete(k));
+      const stale = async (): Promise<PackagePolicy | null> => {
+        const s = await this.storeCall(() => this.deps.store.getPolicy({ name, version: entry.version }));
+        return s !== null && s.integrity === sri && s.policy.rulesVersion === this.deps.rulesVersion ? s.policy : null;
+      };
+      flight = this.once(`policy:${k}`, name, entry.version, stale, () => this.computeBaselinePolicy(name, entry, digest.expected)).finally(() => this.policyFlights.delete(k));
       this.policyFlights.set(k, flight);
     }
     return flight;
