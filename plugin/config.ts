@@ -34,6 +34,23 @@ export interface AnalysisConfig {
   readonly maxTarballBytes: number;
 }
 
+/** Several instances on one PostgreSQL store (plugin/cluster/README.md). */
+export interface ClusterConfig {
+  /** This instance's name in metrics (`capgate_instance`) and lease owners; default CAPGATE_INSTANCE_ID, else `<hostname>:<pid>`. */
+  readonly instanceId: string | null;
+  /**
+   * How long an analysis lease outlives an instance that died holding it, in ms (default 15000).
+   * The holder renews it every third of this while it works; other instances wait for its decision
+   * meanwhile, and take the work over once it expires.
+   */
+  readonly leaseTtlMs: number;
+  /**
+   * Cached decisions are read again from the store after this many ms (default 60000): a safety
+   * net for a change notification missed while the store's listening connection was down.
+   */
+  readonly cacheTtlMs: number;
+}
+
 export interface PluginConfig {
   /**
    * `enforce` (default) refuses held and denied versions. `monitor` serves them and records what
@@ -64,6 +81,12 @@ export interface PluginConfig {
   readonly publicUrl: string | null;
   readonly analysis: AnalysisConfig;
   readonly store: StoreConfig;
+  readonly cluster: ClusterConfig;
+  /**
+   * Serve `GET /-/capgate/metrics` (Prometheus text format; default true). The route needs no login,
+   * like Verdaccio's `/-/ping`: it shows counts and durations only, no package names.
+   */
+  readonly metrics: boolean;
 }
 
 export const DEFAULT_CONFIG: PluginConfig = deepFreeze({
@@ -76,9 +99,12 @@ export const DEFAULT_CONFIG: PluginConfig = deepFreeze({
   publicUrl: null,
   analysis: { threads: null, timeoutMs: 30_000, maxHeapMb: null, maxTarballBytes: 128 * 1024 * 1024 },
   store: { type: 'file', path: null, url: null, schema: null },
+  cluster: { instanceId: null, leaseTtlMs: 15_000, cacheTtlMs: 60_000 },
+  metrics: true,
 });
 
-const TOP_KEYS = ['mode', 'onError', 'tiers', 'newPackage', 'cacheSize', 'maxBaselineCandidates', 'publicUrl', 'analysis', 'store'];
+const TOP_KEYS = ['mode', 'onError', 'tiers', 'newPackage', 'cacheSize', 'maxBaselineCandidates', 'publicUrl', 'analysis', 'store', 'cluster', 'metrics'];
+const CLUSTER_KEYS = ['instanceId', 'leaseTtlMs', 'cacheTtlMs'];
 const ANALYSIS_KEYS = ['threads', 'timeoutMs', 'maxHeapMb', 'maxTarballBytes'];
 const STORE_KEYS = ['type', 'path', 'url', 'schema'];
 
@@ -140,8 +166,24 @@ export function parseConfig(raw: unknown): PluginConfig {
   if (schema !== null && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) issues.push(`capgate.store.schema: expected a lower-case SQL identifier, got ${show(schema)}`);
   if (type === 'file' && (url !== null || schema !== null)) issues.push('capgate.store: `url` and `schema` apply to `type: postgres` only');
 
+  const c = asRecord(root['cluster'] ?? {}, 'capgate.cluster', issues) ?? {};
+  unknownKeys(c, CLUSTER_KEYS, 'capgate.cluster', issues);
+  const dc = DEFAULT_CONFIG.cluster;
+  const instanceId = optionalString(c['instanceId'], 'capgate.cluster.instanceId', 'a name', issues);
+  if (instanceId !== null && !/^[\x21-\x7e]{1,128}$/.test(instanceId)) issues.push('capgate.cluster.instanceId: expected 1 to 128 printable ASCII characters without spaces');
+  const cluster: ClusterConfig = {
+    instanceId,
+    leaseTtlMs: int(c['leaseTtlMs'], 'capgate.cluster.leaseTtlMs', dc.leaseTtlMs, 1000, 600_000, issues),
+    cacheTtlMs: int(c['cacheTtlMs'], 'capgate.cluster.cacheTtlMs', dc.cacheTtlMs, 1000, 86_400_000, issues),
+  };
+  let metrics = DEFAULT_CONFIG.metrics;
+  if (root['metrics'] !== undefined && root['metrics'] !== null) {
+    if (typeof root['metrics'] === 'boolean') metrics = root['metrics'];
+    else issues.push(`capgate.metrics: expected true or false, got ${show(root['metrics'])}`);
+  }
+
   if (issues.length > 0) throw new ConfigError(issues);
-  return deepFreeze({ mode, onError, tiers, newPackage, cacheSize, maxBaselineCandidates, publicUrl, analysis, store: { type, path, url, schema } });
+  return deepFreeze({ mode, onError, tiers, newPackage, cacheSize, maxBaselineCandidates, publicUrl, analysis, store: { type, path, url, schema }, cluster, metrics });
 }
 
 function asRecord(v: unknown, where: string, issues: string[]): Record<string, unknown> | null {
