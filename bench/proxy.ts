@@ -27,7 +27,7 @@ const DEPENDENCIES: Readonly<Record<string, string>> = {
   commander: '12.1.0',
 };
 const MIN_PACKAGES = 150;
-const WARM_ROUNDS = Number(process.env['BENCH_WARM_ROUNDS'] ?? 3);
+const WARM_ROUNDS = Number(process.env['BENCH_WARM_ROUNDS'] ?? 5);
 
 interface Registry {
   readonly url: string;
