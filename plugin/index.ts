@@ -8,6 +8,8 @@ import type { Application } from 'express';
 import { RULES_VERSION, diffPolicies } from '../analyzer';
 import { AnalyzerPool } from '../analyzer/pool';
 import { createStore } from '../policy-store';
+import { createCluster, selectedStoreType } from './cluster';
+import type { Cluster } from './cluster';
 import type { PolicyStore } from '../policy-store/store';
 import { parseConfig } from './config';
 import type { PluginConfig } from './config';
@@ -57,6 +59,8 @@ export default class CapgatePlugin {
   private readonly diff: DiffFn;
   private readonly rulesVersion: string;
   private initPromise: Promise<void> | null = null;
+  /** Instance id, analysis leases, cache invalidation and metrics (plugin/cluster). */
+  readonly cluster: Cluster;
   /** Set by register_middlewares. */
   gate: Gate | null = null;
 
@@ -85,9 +89,10 @@ export default class CapgatePlugin {
       if (a.maxHeapMb !== null) poolOpts.maxHeapMb = a.maxHeapMb;
       this.analyzer = new AnalyzerPool(poolOpts);
     }
+    this.cluster = createCluster({ config: this.config, store: this.store, logger: this.logger });
     this.logger.info(
-      { mode: this.config.mode, onError: this.config.onError, store: this.storeDir ?? this.config.store.type, rules: this.rulesVersion },
-      'capgate: loaded (mode @{mode}, onError @{onError}, store @{store}, rules @{rules})',
+      { mode: this.config.mode, onError: this.config.onError, store: this.storeDir ?? (overrides.store === undefined ? 'postgres' : 'injected'), rules: this.rulesVersion, instance: this.cluster.instanceId },
+      'capgate: loaded (mode @{mode}, onError @{onError}, store @{store}, rules @{rules}, instance @{instance})',
     );
   }
 
@@ -107,23 +112,27 @@ export default class CapgatePlugin {
       config: this.config,
       store: this.store,
       registry: new VerdaccioRegistrySource(storage),
-      analyzer: this.analyzer,
+      analyzer: this.cluster.instrument(this.analyzer),
       diff: this.diff,
       rulesVersion: this.rulesVersion,
       logger: this.logger,
+      ...this.cluster.gateDeps(),
     });
     this.gate = gate;
+    this.cluster.attach([(name, version) => gate.invalidate(name, version)]);
     this.ready().catch((e: unknown) => {
       this.logger.error({ err: e instanceof Error ? e.message : String(e) }, 'capgate: policy store not ready: @{err}');
     });
     const info = { mode: this.config.mode, onError: this.config.onError, rulesVersion: this.rulesVersion };
+    app.use(this.cluster.routes());
     app.use(capgateApi({ store: this.store, ready: () => this.ready(), auth, logger: this.logger, info }));
     const gateHandler = tarballGate({ gate, auth, logger: this.logger, ready: () => this.ready() });
-    app.use(gateHandler);
+    app.use(this.cluster.observeTarballs(gateHandler));
   }
 
   /** Stops the analyzer workers and closes the store (tests, shutdown). */
   async close(): Promise<void> {
+    this.cluster.close();
     await this.analyzer.close?.();
     await this.store.close();
   }
@@ -136,9 +145,9 @@ function ownBlock(config: VerdaccioConfigLike | undefined): { found: boolean; bl
 }
 
 function openStore(config: PluginConfig, verdaccio: VerdaccioConfigLike | undefined, logger: GateLogger): { store: PolicyStore; dir: string | null } {
-  if (config.store.type === 'postgres') {
+  if (selectedStoreType(config.store.type) === 'postgres') {
     const url = config.store.url ?? process.env['DATABASE_URL'] ?? '';
-    if (url === '') throw new ConfigError(['capgate.store.url: required for `type: postgres` (or set DATABASE_URL)']);
+    if (url === '') throw new ConfigError(['capgate.store.url: required for `type: postgres` or CAPGATE_STORE=postgres (or set DATABASE_URL)']);
     const pg = config.store.schema === null ? { kind: 'postgres' as const, url, logger } : { kind: 'postgres' as const, url, schema: config.store.schema, logger };
     return { store: createStore(pg), dir: null };
   }

@@ -41,6 +41,7 @@ export function tarballGate(deps: { gate: Gate; auth: VerdaccioAuth; logger: Gat
         if (outcome.kind === 'refuse') {
           const code = outcome.record.state === 'denied' ? 'CAPGATE_DENIED' : 'CAPGATE_HELD';
           logger.info({ pkg: name, version, code, state: outcome.record.state }, 'capgate: refused @{pkg}@@{version} (@{state})');
+          res.setHeader('X-Capgate-Decision', outcome.record.state);
           sendJson(res, 403, {
             error: refusalText(outcome.record, link),
             code,
