@@ -273,11 +273,11 @@ export function createReviewRouter(deps: ReviewRouterDeps): Router {
   }
 
   // Malformed JSON and oversized bodies from express.json land here: answer JSON, never a bare 500.
-  router.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
-    if (!req.path.startsWith(`${API_PREFIX}/`)) {
-      next(err);
-      return;
-    }
+  // Scoped to the API prefix on purpose: a layer that matches every path makes express 4 leave this
+  // router through setImmediate (router/index.js, "idx >= stack.length"), and by then Verdaccio's
+  // auth middleware has resumed the request stream, so the body of a later request that Verdaccio
+  // itself handles (npm adduser, npm publish) would be lost ("stream is not readable").
+  router.use(API_PREFIX, (err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const status = typeof err === 'object' && err !== null && 'status' in err && typeof (err as { status: unknown }).status === 'number' ? (err as { status: number }).status : 500;
     if (status >= 400 && status < 500) {
       res.status(status).json({ error: 'CAPGATE_REVIEW_BAD_REQUEST', message: status === 413 ? 'body too large' : 'body is not valid JSON' });
