@@ -79,6 +79,8 @@ export function diffPolicies(baseline: PackagePolicy | null, next: PackagePolicy
   // Dependencies: inherited capabilities where known, else a new-dependency flag.
   const unknownDeps: string[] = [];
   for (const dep of newDependencies) {
+    // Type-only packages (@types/*) ship declarations, never code that runs.
+    if (dep.startsWith('@types/')) continue;
     const known = opts.dependencyPolicies?.get(dep);
     if (known === undefined || known === null) {
       unknownDeps.push(dep);
@@ -101,6 +103,15 @@ export function diffPolicies(baseline: PackagePolicy | null, next: PackagePolicy
   for (const id of approved) {
     gained.delete(id);
     delete evidence[id];
+  }
+  // Flag-tier ids gained only in files no entry point reaches (tests, examples) are not review work.
+  if (baseline !== null) {
+    for (const id of [...gained]) {
+      if (tierOf(id) === 'flag' && id !== 'new-dependency' && onlyUnreachable(evidence[id])) {
+        gained.delete(id);
+        delete evidence[id];
+      }
+    }
   }
 
   const gainedList = [...gained].sort(compareStrings);

@@ -11,6 +11,9 @@ import type { Detector, DetectorContext, DetectorHooks, Report, Use, UseKind } f
 import { keypathOf } from './detectors/types';
 import { lexicalScan } from './lexical';
 import { NATIVE_LOADERS } from './detectors/catalog';
+import { needsFullScan, type PrefilterSink } from './prefilter';
+import { STRINGS_ID, inspectStringLiteral, inspectTemplateLiteral } from './detectors/strings';
+import { OBFUSCATION_ID, fileLevelObfuscation } from './detectors/obfuscation';
 
 // @babel/traverse is CommonJS with `exports.default`; under node16 module resolution the default
 // import is the module namespace object, so pick the function out explicitly.
@@ -95,7 +98,7 @@ interface Origin {
 }
 
 /** Runs all detectors over one AST (a file, or a payload decoded from it). */
-function runDetectors(ast: t.File, source: string, detectors: readonly Detector[], state: FileState, origin: Origin | undefined, depth: number): void {
+function runDetectors(ast: t.File, source: string, detectors: readonly Detector[], state: FileState, origin: Origin | undefined, depth: number, skip?: string): void {
   const resolver = new Resolver((node, scope) => foldKey(node, scope));
   const hooks: DetectorHooks[] = [];
   const useHooks: ((u: Use) => void)[] = [];
@@ -158,6 +161,7 @@ function runDetectors(ast: t.File, source: string, detectors: readonly Detector[
   };
 
   for (const d of detectors) {
+    if (d.meta.id === skip) continue;
     const h = d.create(ctx);
     hooks.push(h);
     if (h.onUse) useHooks.push(h.onUse.bind(h));
@@ -228,13 +232,59 @@ function runDetectors(ast: t.File, source: string, detectors: readonly Detector[
     if (arg === undefined || arg.type === 'SpreadElement' || arg.type === 'ArgumentPlaceholder') return;
     const f = foldString(arg, call.scope, { resolveCallee });
     if (f === undefined) {
+      // `const lazy = (p) => require(p)` called only with constants: each constant is a static load.
+      const viaCallers = foldThroughCallers(arg, call.scope, 0);
+      if (viaCallers !== undefined) {
+        for (const v of viaCallers) loadSpec(call, via, v);
+        return;
+      }
       state.dynamicRequire = true;
       ctx.report({ capability: 'dynamic-require', api: keypathOf(via.root, via.members) + '(*)', path: call });
       return;
     }
+    loadSpec(call, via, f);
+  }
+
+  /** Values a parameter takes when every caller of its function passes a constant (bounded). */
+  function foldThroughCallers(arg: t.Node, scope: Scope, depth: number): { value: string; obfuscated: boolean }[] | undefined {
+    if (depth > 2 || arg.type !== 'Identifier') return undefined;
+    const binding = scope.getBinding(arg.name);
+    if (binding === undefined || binding.kind !== 'param' || !binding.constant) return undefined;
+    const fn = binding.path.parentPath;
+    if (fn === null || !fn.isFunction()) return undefined;
+    const index = (fn.node.params as t.Node[]).indexOf(binding.path.node);
+    if (index < 0) return undefined;
+    let fnBinding;
+    if (fn.isFunctionDeclaration() && fn.node.id) fnBinding = fn.parentPath?.scope.getBinding(fn.node.id.name);
+    else if (fn.parentPath?.isVariableDeclarator()) {
+      const id = fn.parentPath.node.id;
+      if (id.type === 'Identifier') fnBinding = fn.parentPath.scope.getBinding(id.name);
+    }
+    if (fnBinding === undefined || !fnBinding.constant || fnBinding.referencePaths.length === 0 || fnBinding.referencePaths.length > 64) return undefined;
+    const out: { value: string; obfuscated: boolean }[] = [];
+    for (const ref of fnBinding.referencePaths) {
+      const c = ref.parent;
+      if (c.type !== 'CallExpression' || c.callee !== ref.node) return undefined;
+      const a = c.arguments[index];
+      if (a === undefined || a.type === 'SpreadElement' || a.type === 'ArgumentPlaceholder') return undefined;
+      const folded = foldString(a, ref.scope, { resolveCallee });
+      if (folded !== undefined) {
+        out.push(folded);
+        continue;
+      }
+      const deeper = foldThroughCallers(a, ref.scope, depth + 1);
+      if (deeper === undefined) return undefined;
+      out.push(...deeper);
+    }
+    return out;
+  }
+
+  function loadSpec(call: NodePath<t.CallExpression | t.NewExpression | t.OptionalCallExpression>, via: Ref, f: { value: string; obfuscated: boolean }): void {
     const spec = f.value;
     if (!isBuiltinSpec(normaliseSpec(spec).spec)) state.edges.add(spec);
     const n = normaliseSpec(spec);
+    // A module name that had to be decoded is hidden on purpose, whatever the module is.
+    if (f.obfuscated && !isInterestingModule(n.spec)) ctx.report({ capability: 'obfuscation', api: 'decoded-specifier', path: call });
     if (!isInterestingModule(n.spec) && n.spec !== 'process') return;
     const ref: Ref =
       n.spec === 'process' && n.members.length === 0
@@ -448,7 +498,32 @@ export function scanSource(file: string, source: string, detectors: readonly Det
     return finish(state);
   }
   try {
-    runDetectors(result.ast, source, detectors, state, undefined, 0);
+    // A cheap walk first: strings and edges always; the full traverse only when something in the file
+    // can interest a detector.
+    const withStrings = detectors.some((d) => d.meta.id === STRINGS_ID);
+    const report = (r: { capability: CapabilityId; api: string; node?: t.Node; offset?: number }): void => {
+      const node = r.node;
+      const offset = node?.start ?? r.offset ?? 0;
+      const lc = node?.loc ? { line: node.loc.start.line, column: node.loc.start.column } : lineColumn(source, offset);
+      addHit(state, { capability: r.capability, api: r.api, ...lc, snippet: snippetAt(source, offset) });
+    };
+    const addEdge = (spec: string): void => {
+      state.edges.add(spec);
+    };
+    const sink: PrefilterSink = {
+      onString: (node, parent) => {
+        if (withStrings) inspectStringLiteral(node, parent, report, addEdge);
+      },
+      onTemplate: (node) => {
+        if (withStrings) inspectTemplateLiteral(node, report, addEdge);
+      },
+      onEdge: addEdge,
+    };
+    if (needsFullScan(result.ast, sink)) {
+      runDetectors(result.ast, source, detectors, state, undefined, 0, STRINGS_ID);
+    } else if (detectors.some((d) => d.meta.id === OBFUSCATION_ID)) {
+      fileLevelObfuscation(source, result.ast, report);
+    }
   } catch (e) {
     if (!(e instanceof RangeError)) throw e;
     state.findings.push({ ruleId: 'source/too-deep', file, message: 'nesting too deep to traverse; lexical scan used' });

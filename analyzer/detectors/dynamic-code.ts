@@ -58,6 +58,11 @@ export const dynamicCode: Detector = {
           return;
         }
         case 'module':
+          // A module object's computed method call may be _compile: treat it as a code sink.
+          if (members[0] === '*' && members.length === 1 && use.how === 'call') {
+            ctx.report({ capability: 'code-eval', api: 'module[*]()', path: use.path });
+            return;
+          }
           if (members[0] === '_compile') {
             ctx.report({ capability: 'code-eval', api: 'module._compile', path: use.path });
             if (use.call !== undefined) inspectPayload(ctx, args?.[0], use.call);

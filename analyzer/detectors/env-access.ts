@@ -1,6 +1,26 @@
 // Owns env-read (process.env.NAME, the name is the evidence) and env-enumerate (the whole
 // process.env object spread, serialised, iterated or handed on).
+import type { NodePath } from '@babel/traverse';
 import type { Detector } from './types';
+
+const MEMBERSHIP = new Set(['Object.hasOwn', 'Reflect.has', 'Reflect.get', 'Object.prototype.hasOwnProperty.call', 'Object.getOwnPropertyDescriptor']);
+
+/** `Object.hasOwn(env, k)`, `hasOwnProperty.call(env, k)`, `Reflect.get(env, k)`: one key, not the whole object. */
+function isMembershipTest(path: NodePath): boolean {
+  const parent = path.parent;
+  if (parent.type !== 'CallExpression' || parent.arguments[0] !== path.node) return false;
+  const text = calleeText(parent.callee);
+  return text !== undefined && (MEMBERSHIP.has(text) || text.endsWith('hasOwnProperty.call'));
+}
+
+function calleeText(node: import('@babel/types').Node): string | undefined {
+  if (node.type === 'Identifier') return node.name;
+  if (node.type === 'MemberExpression' && !node.computed && node.property.type === 'Identifier') {
+    const obj = calleeText(node.object);
+    return obj === undefined ? undefined : obj + '.' + node.property.name;
+  }
+  return undefined;
+}
 
 export const envAccess: Detector = {
   meta: {
@@ -19,6 +39,10 @@ export const envAccess: Detector = {
         // `const env = process.env` is followed through its references; everything else that takes
         // the object as a whole (spread, JSON.stringify, Object.keys, for-in, an argument) enumerates it.
         if (use.how === 'bind' || use.how === 'read') return;
+        if (use.how === 'escape' && isMembershipTest(use.path)) {
+          ctx.report({ capability: 'env-read', api: 'process.env[*]', path: use.path });
+          return;
+        }
         ctx.report({ capability: 'env-enumerate', api: 'process.env', path: use.path });
         return;
       }

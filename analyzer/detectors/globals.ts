@@ -12,6 +12,8 @@ const TAMPERABLE = new Set([
   'EventTarget', 'Request', 'Response', 'Headers', 'fetch', 'XMLHttpRequest', 'WebSocket', 'EventSource', 'localStorage',
   'sessionStorage', 'Buffer', 'setTimeout', 'setInterval', 'eval', 'crypto',
 ]);
+/** Globals that carry data out: hooking them at any depth (`navigator.clipboard.writeText = ...`) counts. */
+const IO_GLOBALS = new Set(['fetch', 'XMLHttpRequest', 'WebSocket', 'EventSource', 'navigator', 'document', 'localStorage', 'sessionStorage', 'Request', 'Response', 'Headers']);
 const NOT_TAMPER = new Set(['module', 'exports', 'require', 'process', 'globalThis']);
 
 export const globals: Detector = {
@@ -34,7 +36,12 @@ export const globals: Detector = {
       }
       if (how !== 'write' && how !== 'delete') return;
       if (NOT_TAMPER.has(root.name)) return;
-      if (use.viaGlobalObject || TAMPERABLE.has(root.name)) {
+      // Replacing a global (`window.fetch = ...`, `fetch = ...`), patching a built-in prototype, or hooking
+      // an I/O global at any depth. Tuning knobs such as Error.stackTraceLimit are not tampering.
+      const replacesGlobal = members.length === 0 && (use.viaGlobalObject || TAMPERABLE.has(root.name));
+      const patchesPrototype = TAMPERABLE.has(root.name) && members[0] === 'prototype';
+      const hooksIo = IO_GLOBALS.has(root.name);
+      if (replacesGlobal || patchesPrototype || hooksIo) {
         ctx.report({ capability: 'global-tamper', api: keypathOf(root, members), path: use.path });
       }
     },

@@ -60,9 +60,51 @@ function propName(node: t.Node): string | undefined {
   return undefined;
 }
 
+/**
+ * Source-level signals (`_0x` families, whitespace padding, escaped identifiers), checked against the
+ * AST so that comments and string contents do not count. Shared with the prefilter walk.
+ */
+export function fileLevelObfuscation(source: string, ast: t.File, report: (r: { capability: 'obfuscation'; api: string; offset?: number; node?: t.Node }) => void): void {
+  // `_0x` families: javascript-obfuscator names every binding `_0x` + hex.
+  if (source.includes('_0x')) {
+    const names = new Set<string>();
+    let first = -1;
+    for (const m of source.matchAll(HEX_IDENT)) {
+      names.add(m[0]);
+      if (first < 0) first = m.index;
+      if (names.size >= 5) break;
+    }
+    if (names.size >= 5) report({ capability: 'obfuscation', api: '_0x-identifiers', offset: first });
+  }
+  // Code pushed off-screen after a long run of spaces.
+  let checked = 0;
+  for (const m of source.matchAll(PADDING)) {
+    if (++checked > 20) break;
+    const at = m.index + m[0].length;
+    if (inComment(ast, at)) continue;
+    if (isNotCode(innermostAt(ast, at))) continue;
+    report({ capability: 'obfuscation', api: 'whitespace-padding', offset: at });
+    break;
+  }
+  // Identifiers spelled with \u escapes.
+  if (source.includes('\\u')) {
+    let n = 0;
+    for (const m of source.matchAll(IDENT_ESCAPE)) {
+      if (++n > 50) break;
+      const node = innermostAt(ast, m.index);
+      if (node?.type === 'Identifier' && !inComment(ast, m.index)) {
+        report({ capability: 'obfuscation', api: 'escaped-identifier', node });
+        break;
+      }
+    }
+  }
+}
+
+export const OBFUSCATION_ID = 'obfuscation/patterns';
+
 export const obfuscation: Detector = {
   meta: {
-    id: 'obfuscation/patterns',
+    id: OBFUSCATION_ID,
     capabilities: ['obfuscation'],
     severity: 'high',
     description: 'Obfuscator output and hiding tricks that minifiers never produce',
@@ -108,40 +150,7 @@ export const obfuscation: Detector = {
         if (r.kind === 'global' ? r.name === 'eval' || r.name === 'Function' || (r.name === 'module' && use.members[0] === '_compile') : r.spec === 'vm') sinks++;
       },
       onFileEnd() {
-        const { source, ast } = ctx;
-        // `_0x` families: javascript-obfuscator names every binding `_0x` + hex.
-        if (source.includes('_0x')) {
-          const names = new Set<string>();
-          let first = -1;
-          for (const m of source.matchAll(HEX_IDENT)) {
-            names.add(m[0]);
-            if (first < 0) first = m.index;
-            if (names.size >= 5) break;
-          }
-          if (names.size >= 5) ctx.report({ capability: 'obfuscation', api: '_0x-identifiers', offset: first });
-        }
-        // Code pushed off-screen after a long run of spaces.
-        let checked = 0;
-        for (const m of source.matchAll(PADDING)) {
-          if (++checked > 20) break;
-          const at = m.index + m[0].length;
-          if (inComment(ast, at)) continue;
-          if (isNotCode(innermostAt(ast, at))) continue;
-          ctx.report({ capability: 'obfuscation', api: 'whitespace-padding', offset: at });
-          break;
-        }
-        // Identifiers spelled with \u escapes.
-        if (source.includes('\\u')) {
-          let n = 0;
-          for (const m of source.matchAll(IDENT_ESCAPE)) {
-            if (++n > 50) break;
-            const node = innermostAt(ast, m.index);
-            if (node?.type === 'Identifier' && !inComment(ast, m.index)) {
-              ctx.report({ capability: 'obfuscation', api: 'escaped-identifier', node });
-              break;
-            }
-          }
-        }
+        fileLevelObfuscation(ctx.source, ctx.ast, (r) => ctx.report(r));
         if (escapedLiterals >= 3 && firstEscaped !== undefined) {
           ctx.report({ capability: 'obfuscation', api: 'escaped-strings', node: firstEscaped });
         }

@@ -2,6 +2,7 @@
 // (sensitive-paths). Only literals count (comments never do), and hosts that are not network targets
 // (XML namespaces, schema ids, documentation links inside prose, reserved example domains) are dropped
 // so that "a new host" stays a meaningful signal.
+import type * as t from '@babel/types';
 import type { Detector } from './types';
 
 const URL_RE = /\b(?:https?|wss?|ftp):\/\/([^\s/?#'"`<>\\]+)/gi;
@@ -98,45 +99,72 @@ export function sensitivePathIn(value: string): string | undefined {
   return undefined;
 }
 
+const HOST_KEYS = new Set(['host', 'hostname', 'servername']);
+
+/** A literal that is exactly a host name or IPv4 address (no scheme). */
+export function bareHost(value: string): string | undefined {
+  return value.length < 4 || value.length > 253 || value.includes('/') ? undefined : cleanHost(value);
+}
+
 /** Path-like literals naming a script (`'./worker.js'`, `'lib/cli.mjs'`): weak edges for reachability. */
 const FILE_REF_RE = /^(?:\.{1,2}\/)?[\w@.\-/]{1,200}\.(?:c|m)?js$/;
 
+type StringReport = (r: { capability: 'url-literals' | 'sensitive-paths'; api: string; node: t.Node }) => void;
+
+function check(value: string, node: t.Node, report: StringReport, addEdge: (spec: string) => void): void {
+  if (value.length < 4) return;
+  for (const h of hostsIn(value, true)) report({ capability: 'url-literals', api: 'host:' + h, node });
+  const s = sensitivePathIn(value);
+  if (s !== undefined) report({ capability: 'sensitive-paths', api: 'path:' + s, node });
+  if (value.length < 200 && FILE_REF_RE.test(value)) addEdge(value.startsWith('.') ? value : './' + value);
+}
+
+/** Inspects one string literal (with its parent, for context). Shared by the detector and the prefilter walk. */
+export function inspectStringLiteral(node: t.StringLiteral, parent: t.Node | undefined, report: StringReport, addEdge: (spec: string) => void): void {
+  // Module specifiers are not data.
+  if (parent !== undefined && (parent.type === 'ImportDeclaration' || parent.type === 'ExportAllDeclaration' || parent.type === 'ExportNamedDeclaration')) return;
+  check(node.value, node, report, addEdge);
+  // `{ hostname: 'pastebin.com' }`: a bare host is a target when an options object names it so.
+  if (parent?.type === 'ObjectProperty' && parent.value === node && !parent.computed && parent.key.type === 'Identifier' && HOST_KEYS.has(parent.key.name)) {
+    const h = bareHost(node.value);
+    if (h !== undefined) report({ capability: 'url-literals', api: 'host:' + h, node });
+  }
+}
+
+export function inspectTemplateLiteral(node: t.TemplateLiteral, report: StringReport, addEdge: (spec: string) => void): void {
+  const q = node.quasis;
+  if (q.length === 1) {
+    check(q[0]?.value.cooked ?? '', node, report, addEdge);
+    return;
+  }
+  // Only the opening quasi can be a URL's origin (`https://host/${x}`).
+  const first = q[0]?.value.cooked ?? '';
+  if (first.includes('://')) check(first, node, report, addEdge);
+  for (const part of q) {
+    const s = sensitivePathIn(part.value.cooked ?? '');
+    if (s !== undefined) report({ capability: 'sensitive-paths', api: 'path:' + s, node });
+  }
+}
+
+export const STRINGS_ID = 'strings/literals';
+
 export const strings: Detector = {
   meta: {
-    id: 'strings/literals',
+    id: STRINGS_ID,
     capabilities: ['url-literals', 'sensitive-paths'],
     severity: 'medium',
     description: 'URL hosts and IPs, and credential or profile paths, named by string literals',
   },
   create: (ctx) => {
-    const check = (value: string, node: import('@babel/types').Node, wholeOnly: boolean): void => {
-      if (value.length < 4) return;
-      for (const h of hostsIn(value, wholeOnly)) ctx.report({ capability: 'url-literals', api: 'host:' + h, node });
-      const s = sensitivePathIn(value);
-      if (s !== undefined) ctx.report({ capability: 'sensitive-paths', api: 'path:' + s, node });
-      if (value.length < 200 && FILE_REF_RE.test(value)) ctx.addEdge(value.startsWith('.') ? value : './' + value);
-    };
+    const report: StringReport = (r) => ctx.report(r);
+    const addEdge = (spec: string): void => ctx.addEdge(spec);
     return {
       visitor: {
         StringLiteral(path) {
-          const parent = path.parent;
-          // Module specifiers are not data.
-          if (parent.type === 'ImportDeclaration' || parent.type === 'ExportAllDeclaration' || parent.type === 'ExportNamedDeclaration') return;
-          check(path.node.value, path.node, true);
+          inspectStringLiteral(path.node, path.parent, report, addEdge);
         },
         TemplateLiteral(path) {
-          const q = path.node.quasis;
-          if (q.length === 1) {
-            check(q[0]?.value.cooked ?? '', path.node, true);
-            return;
-          }
-          // Only the opening quasi can be a URL's origin (`https://host/${x}`).
-          const first = q[0]?.value.cooked ?? '';
-          if (first.includes('://')) check(first, path.node, true);
-          for (const part of q) {
-            const s = sensitivePathIn(part.value.cooked ?? '');
-            if (s !== undefined) ctx.report({ capability: 'sensitive-paths', api: 'path:' + s, node: path.node });
-          }
+          inspectTemplateLiteral(path.node, report, addEdge);
         },
       },
     };

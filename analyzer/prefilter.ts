@@ -1,0 +1,309 @@
+// Owns the cheap first look at a parsed file: one iterative walk over the raw AST (no NodePath, no
+// scope) that collects string-literal evidence and static edges, and decides whether anything in the
+// file could interest a detector. Only files that can go on to the full @babel/traverse pass, which
+// costs several times the parse. The test is conservative: any name, module or shape a detector
+// reacts to (even shadowed, even in dead code) sends the file to the full pass.
+import { VISITOR_KEYS } from '@babel/types';
+import type * as t from '@babel/types';
+import { MODULE_CAPABILITIES, NATIVE_LOADERS } from './detectors/catalog';
+import { hasAlnumEscape } from './fold';
+
+/** Identifiers that need the full pass wherever they are used (except declarations and typeof). */
+const ALWAYS = new Set([
+  'eval', 'execScript', 'fetch', 'XMLHttpRequest', 'WebSocket', 'EventSource', 'WebAssembly', 'crypto', 'Worker',
+  'SharedWorker', 'internalBinding', '__require', '__non_webpack_require__', 'requireNative',
+]);
+const GLOBAL_OBJECTS = new Set(['globalThis', 'global', 'window', 'self']);
+/** Members of `process` that detectors act on. */
+const PROCESS_KEYS = new Set(['env', 'binding', '_linkedBinding', 'dlopen', 'mainModule']);
+
+/** Built-ins that are only interesting when written, aliased or handed on (not for calls and reads). */
+const TAMPERABLE = new Set([
+  'Object', 'Array', 'String', 'Number', 'Boolean', 'Symbol', 'Promise', 'RegExp', 'Date', 'Error', 'JSON', 'Math',
+  'Map', 'Set', 'WeakMap', 'console', 'document', 'Element', 'HTMLElement', 'Node', 'EventTarget', 'Request',
+  'Response', 'Headers', 'localStorage', 'sessionStorage', 'Buffer', 'setTimeout', 'setInterval', 'navigator',
+  'Function', 'Reflect', 'process', 'module', 'require', 'globalThis', 'global', 'window', 'self',
+]);
+
+const MODULE_BENIGN = new Set(['exports', 'id', 'filename', 'loaded', 'children', 'paths', 'parent', 'hot', 'path', 'i', 'l', 'webpackPolyfill', 'nmd', 'deprecate']);
+const REQUIRE_BENIGN = new Set(['resolve', 'main']);
+
+/** Does loading this specifier give a capability (or need the engine's attention)? */
+export function isCapabilitySpec(spec: string): boolean {
+  const s = spec.startsWith('node:') ? spec.slice(5) : spec;
+  const base = s.includes('/') && !s.startsWith('@') && !s.startsWith('.') ? s.slice(0, s.indexOf('/')) : s;
+  return base in MODULE_CAPABILITIES || base === 'v8' || base === 'process' || NATIVE_LOADERS.has(s) || s.endsWith('.node');
+}
+
+function plainString(node: t.Node | undefined): string | undefined {
+  if (node === undefined) return undefined;
+  if (node.type === 'StringLiteral') {
+    const raw = (node.extra as { raw?: unknown } | undefined)?.raw;
+    return typeof raw === 'string' && hasAlnumEscape(raw) ? undefined : node.value;
+  }
+  if (node.type === 'TemplateLiteral' && node.expressions.length === 0) return node.quasis[0]?.value.cooked ?? undefined;
+  return undefined;
+}
+
+function isStringish(node: t.Node | undefined): boolean {
+  return node !== undefined && (node.type === 'StringLiteral' || node.type === 'TemplateLiteral' || node.type === 'BinaryExpression' || node.type === 'Identifier' || node.type === 'CallExpression');
+}
+
+function isNotNot(node: t.Node | null | undefined): boolean {
+  return node?.type === 'UnaryExpression' && node.operator === '!' && node.argument.type === 'UnaryExpression' && node.argument.operator === '!';
+}
+
+function keyName(node: t.MemberExpression | t.OptionalMemberExpression): string | undefined {
+  if (!node.computed) return node.property.type === 'Identifier' ? node.property.name : undefined;
+  return plainString(node.property);
+}
+
+/** Root identifier of a member chain (`a` of `a.b.c`). */
+function rootName(node: t.Node): string | undefined {
+  let n = node;
+  for (let i = 0; i < 16; i++) {
+    if (n.type === 'Identifier') return n.name;
+    if (n.type === 'MemberExpression' || n.type === 'OptionalMemberExpression') n = n.object;
+    else return undefined;
+  }
+  return undefined;
+}
+
+export interface PrefilterSink {
+  onString(node: t.StringLiteral, parent: t.Node | undefined): void;
+  onTemplate(node: t.TemplateLiteral): void;
+  onEdge(spec: string): void;
+}
+
+/**
+ * Walks the AST once. Returns true when the file needs the full detector pass. String literals and
+ * static specifiers are handed to `sink` on the way (the walk stops early once the answer is yes only
+ * if `sink` is undefined).
+ */
+export function needsFullScan(ast: t.File, sink?: PrefilterSink): boolean {
+  let needed = false;
+  const stack: (t.Node | undefined)[] = [ast.program, undefined];
+  while (stack.length > 0) {
+    const parent = stack.pop();
+    const node = stack.pop() as t.Node;
+    if (needed && sink === undefined) return true;
+    switch (node.type) {
+      case 'StringLiteral':
+        sink?.onString(node, parent);
+        if (!needed && node.value.length > 0) {
+          const raw = (node.extra as { raw?: unknown } | undefined)?.raw;
+          if (typeof raw === 'string' && raw.includes('\\') && hasAlnumEscape(raw)) needed = true;
+        }
+        continue;
+      case 'TemplateLiteral':
+        sink?.onTemplate(node);
+        break;
+      case 'Identifier':
+        if (!needed && isTrigger(node, parent)) needed = true;
+        continue;
+      case 'ImportDeclaration':
+      case 'ExportAllDeclaration':
+      case 'ExportNamedDeclaration': {
+        const src = node.source;
+        if (src != null) {
+          sink?.onEdge(src.value);
+          if (isCapabilitySpec(src.value)) needed = true;
+        }
+        break;
+      }
+      case 'CallExpression':
+      case 'OptionalCallExpression':
+      case 'NewExpression': {
+        const callee = node.callee;
+        const a0 = node.arguments[0];
+        if (callee.type === 'Import' || (callee.type === 'Identifier' && callee.name === 'require')) {
+          const spec = plainString(a0);
+          if (spec === undefined || node.arguments.length !== 1) needed = true;
+          else {
+            sink?.onEdge(spec);
+            if (isCapabilitySpec(spec)) needed = true;
+          }
+          // Do not visit the `require` identifier itself: it is a plain static load.
+          if (a0 !== undefined) stack.push(a0, node);
+          continue;
+        }
+        // setTimeout('code') / setTimeout(s) where s may be a string: the engine decides.
+        if (callee.type === 'Identifier' && (callee.name === 'setTimeout' || callee.name === 'setInterval') && isStringish(a0)) needed = true;
+        if (callee.type === 'MemberExpression' || callee.type === 'OptionalMemberExpression') {
+          const name = keyName(callee);
+          if (name === 'push' && a0?.type === 'CallExpression' && (a0.callee.type === 'MemberExpression' && keyName(a0.callee) === 'shift')) needed = true;
+          if ((name === 'defineProperty' || name === 'defineProperties' || name === 'assign' || name === 'setPrototypeOf') && a0 !== undefined) {
+            const r = rootName(a0);
+            if (r !== undefined && (TAMPERABLE.has(r) || ALWAYS.has(r))) needed = true;
+          }
+        }
+        break;
+      }
+      case 'MemberExpression':
+      case 'OptionalMemberExpression': {
+        if (node.computed) {
+          const k = node.property;
+          if (k.type === 'StringLiteral' ? keyName(node) === 'constructor' : k.type === 'BinaryExpression' ? k.operator === '+' && (k.left.type === 'StringLiteral' || k.right.type === 'StringLiteral') : k.type === 'CallExpression' || (k.type === 'TemplateLiteral' && k.expressions.length > 0)) {
+            needed = true;
+          }
+          stack.push(node.property, node);
+        } else if (node.property.type === 'Identifier' && node.property.name === 'constructor' && (node.object.type === 'MemberExpression' || node.object.type === 'CallExpression')) {
+          if (node.object.type === 'MemberExpression' && keyName(node.object) === 'constructor') needed = true;
+        }
+        stack.push(node.object, node);
+        continue;
+      }
+      case 'AssignmentExpression':
+      case 'UpdateExpression': {
+        const target = node.type === 'AssignmentExpression' ? node.left : node.argument;
+        const r = rootName(target);
+        if (r !== undefined && (TAMPERABLE.has(r) || ALWAYS.has(r))) {
+          // module.exports = ... is the common case; anything else on module/require needs the full pass.
+          if (r === 'module' && target.type === 'MemberExpression' && rootMemberIsBenignModule(target)) break;
+          needed = true;
+        }
+        break;
+      }
+      case 'UnaryExpression':
+        if (node.operator === 'delete') {
+          const r = rootName(node.argument);
+          if (r !== undefined && (TAMPERABLE.has(r) || r === 'require')) needed = true;
+        }
+        break;
+      case 'WhileStatement':
+      case 'DoWhileStatement':
+      case 'ForStatement':
+        if (isNotNot(node.test)) needed = true;
+        break;
+      case 'ObjectProperty':
+      case 'ClassProperty':
+      case 'ClassPrivateProperty':
+        if (node.type !== 'ClassPrivateProperty' && node.computed) stack.push(node.key, node);
+        if (node.value != null) stack.push(node.value, node);
+        if ('decorators' in node && node.decorators) for (const d of node.decorators) stack.push(d, node);
+        continue;
+      case 'ObjectMethod':
+      case 'ClassMethod':
+      case 'ClassPrivateMethod':
+        if (node.type !== 'ClassPrivateMethod' && node.computed) stack.push(node.key, node);
+        for (const p of node.params) stack.push(p, node);
+        stack.push(node.body, node);
+        continue;
+      default:
+        break;
+    }
+    const keys = VISITOR_KEYS[node.type];
+    if (keys === undefined) continue;
+    for (let i = keys.length - 1; i >= 0; i--) {
+      const v = (node as unknown as Record<string, unknown>)[keys[i] as string];
+      if (v === null || v === undefined) continue;
+      if (Array.isArray(v)) {
+        for (let j = v.length - 1; j >= 0; j--) {
+          const c = v[j] as t.Node | null;
+          if (c !== null && typeof c === 'object') stack.push(c, node);
+        }
+      } else if (typeof v === 'object' && 'type' in v) {
+        stack.push(v as t.Node, node);
+      }
+    }
+  }
+  return needed;
+}
+
+function rootMemberIsBenignModule(target: t.MemberExpression): boolean {
+  let n: t.Node = target;
+  while (n.type === 'MemberExpression' && n.object.type === 'MemberExpression') n = n.object;
+  return n.type === 'MemberExpression' && !n.computed && n.property.type === 'Identifier' && MODULE_BENIGN.has(n.property.name);
+}
+
+type Position = 'decl' | 'typeof' | 'callee' | 'member' | 'alias' | 'arg' | 'other';
+
+/** Where an identifier sits, as far as the detectors care. */
+function positionOf(node: t.Identifier, parent: t.Node | undefined): Position {
+  if (parent === undefined) return 'other';
+  switch (parent.type) {
+    case 'MemberExpression':
+    case 'OptionalMemberExpression':
+      return parent.object === node ? 'member' : 'other';
+    case 'CallExpression':
+    case 'OptionalCallExpression':
+    case 'NewExpression':
+      return parent.callee === node ? 'callee' : 'arg';
+    case 'UnaryExpression':
+      return parent.operator === 'typeof' ? 'typeof' : 'other';
+    case 'BinaryExpression':
+      return 'other';
+    case 'VariableDeclarator':
+      return parent.id === node ? 'decl' : 'alias';
+    case 'FunctionDeclaration':
+    case 'FunctionExpression':
+    case 'ArrowFunctionExpression':
+    case 'ClassDeclaration':
+    case 'ClassExpression':
+      // Parameters and names declare; an arrow's expression body is a returned value (not followed).
+      return parent.type === 'ArrowFunctionExpression' && parent.body === node ? 'other' : parent.type.startsWith('Class') && (parent as t.Class).superClass === node ? 'other' : 'decl';
+    case 'CatchClause':
+    case 'ImportSpecifier':
+    case 'ImportDefaultSpecifier':
+    case 'ImportNamespaceSpecifier':
+    case 'LabeledStatement':
+    case 'BreakStatement':
+    case 'ContinueStatement':
+      return 'decl';
+    case 'AssignmentExpression':
+      return parent.right === node ? 'alias' : 'other';
+    case 'AssignmentPattern':
+      return parent.left === node ? 'decl' : 'alias';
+    case 'LogicalExpression':
+    case 'ConditionalExpression':
+    case 'SequenceExpression':
+    case 'AwaitExpression':
+    case 'ParenthesizedExpression':
+    case 'ArrayPattern':
+    case 'ObjectPattern':
+    case 'RestElement':
+      return parent.type === 'ArrayPattern' || parent.type === 'RestElement' ? 'decl' : 'alias';
+    case 'ObjectProperty':
+      return 'other';
+    default:
+      return 'other';
+  }
+}
+
+/**
+ * Is this identifier occurrence something a detector could act on? Mirrors the detectors: e.g. the
+ * module-internals detector ignores `module.exports` and `module` handed to a function, so only other
+ * members and aliases (`const m = module`) need the full pass. Property keys never reach here.
+ */
+function isTrigger(node: t.Identifier, parent: t.Node | undefined): boolean {
+  const name = node.name;
+  if (name.startsWith('_0x')) return true;
+  const pos = positionOf(node, parent);
+  if (pos === 'decl' || pos === 'typeof') return false;
+  if (ALWAYS.has(name)) return true;
+  const key = pos === 'member' ? keyName(parent as t.MemberExpression) : undefined;
+  switch (name) {
+    case 'require':
+      // `require.resolve(...)`, `require.main === module`: reads that load nothing.
+      return !(pos === 'member' && key !== undefined && REQUIRE_BENIGN.has(key));
+    case 'module':
+      return pos === 'alias' || (pos === 'member' && (key === undefined || !MODULE_BENIGN.has(key)));
+    case 'process':
+      return pos === 'alias' || (pos === 'member' && (key === undefined || PROCESS_KEYS.has(key)));
+    case 'Function':
+      return pos === 'callee' || pos === 'arg' || pos === 'alias' || (pos === 'member' && (key === undefined || key === 'call' || key === 'apply' || key === 'bind'));
+    case 'Reflect':
+      return pos === 'alias' || (pos === 'member' && (key === undefined || key === 'construct' || key === 'apply'));
+    case 'navigator':
+      return pos === 'alias' || (pos === 'member' && (key === undefined || key === 'sendBeacon'));
+    default:
+      break;
+  }
+  if (GLOBAL_OBJECTS.has(name)) {
+    if (pos === 'alias') return true;
+    if (pos !== 'member') return false;
+    return key === undefined || ALWAYS.has(key) || TAMPERABLE.has(key) || key === 'process' || key === 'require' || key === 'module';
+  }
+  if (TAMPERABLE.has(name)) return pos === 'alias';
+  return false;
+}
