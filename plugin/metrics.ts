@@ -41,6 +41,7 @@ export class CapgateMetrics {
   private readonly analyses: Counter<'result'>;
   private readonly analysisSeconds: Histogram<'result'>;
   private readonly analysisFailures: Counter<'code'>;
+  private readonly analysesInProgress: Gauge;
   private readonly decisions: Counter<'state'>;
   private readonly tarballs: Counter<'result' | 'state'>;
   private readonly cache: Counter<'result'>;
@@ -65,6 +66,7 @@ export class CapgateMetrics {
       registers,
     });
     this.analysisFailures = new Counter({ name: 'capgate_analysis_failures_total', help: 'Failed analyses by error code.', labelNames: ['code'], registers });
+    this.analysesInProgress = new Gauge({ name: 'capgate_analyses_in_progress', help: 'Analyses running in this instance now.', registers });
     this.decisions = new Counter({ name: 'capgate_decisions_total', help: 'Automatic decisions made and stored by this instance, by state.', labelNames: ['state'], registers });
     this.tarballs = new Counter({
       name: 'capgate_tarball_requests_total',
@@ -109,7 +111,13 @@ export class CapgateMetrics {
     this.leaseTakeovers.inc(0);
   }
 
+  analysisStarted(): void {
+    this.analysesInProgress.inc();
+  }
+
+  /** Ends an analysis started with analysisStarted. */
   analysis(seconds: number, failureCode: string | null): void {
+    this.analysesInProgress.dec();
     const result = failureCode === null ? 'ok' : 'failed';
     this.analyses.inc({ result });
     this.analysisSeconds.observe({ result }, seconds);
@@ -160,6 +168,7 @@ export function instrumentAnalyzer<A extends TarballAnalyzer>(analyzer: A, metri
   return {
     async analyze(bytes: Uint8Array) {
       const started = clock();
+      metrics.analysisStarted();
       try {
         const policy = await analyzer.analyze(bytes);
         metrics.analysis((clock() - started) / 1000, null);
