@@ -346,6 +346,9 @@ class Folder {
       }
       return this.inline(callee, node.arguments, scope, env, depth);
     }
+    if (callee.type === 'ArrowFunctionExpression' || callee.type === 'FunctionExpression') {
+      return this.inlineFn(callee, node.arguments, scope, scope, env, depth);
+    }
     if (callee.type !== 'MemberExpression' && callee.type !== 'OptionalMemberExpression') return undefined;
     const method = callee.computed ? this.ev(callee.property, scope, env, depth + 1)?.value : propName(callee);
     if (typeof method !== 'string') return undefined;
@@ -407,6 +410,12 @@ class Folder {
     if (fn == null || (fn.type !== 'FunctionDeclaration' && fn.type !== 'FunctionExpression' && fn.type !== 'ArrowFunctionExpression')) {
       return undefined;
     }
+    const fnScope = binding.path.type === 'VariableDeclarator' ? (binding.path.get('init') as { scope: Scope }).scope : binding.path.scope;
+    return this.inlineFn(fn, argNodes, fnScope, scope, env, depth);
+  }
+
+  private inlineFn(fn: t.FunctionDeclaration | t.FunctionExpression | t.ArrowFunctionExpression, argNodes: readonly t.Node[], fnScope: Scope, scope: Scope, env: Env, depth: number): Folded | undefined {
+    if (this.inlines >= MAX_INLINE) return undefined;
     let body: t.Node | null | undefined;
     if (fn.body.type === 'BlockStatement') {
       const stmts = fn.body.body;
@@ -426,7 +435,6 @@ class Folder {
       inner.set(p.name, args[i] ?? { value: undefined, obfuscated: false });
     }
     this.inlines++;
-    const fnScope = binding.path.type === 'VariableDeclarator' ? (binding.path.get('init') as { scope: Scope }).scope : binding.path.scope;
     const out = this.ev(body, fnScope, inner, depth + 1);
     return out === undefined ? undefined : { value: out.value, obfuscated: true };
   }

@@ -61,6 +61,8 @@ const DIALECTS: readonly (readonly ParserPlugin[])[] = [
   ['flow', 'jsx', 'decorators-legacy'],
 ];
 
+const SEMANTIC_ERROR = /Redeclaration|^Strict|Duplicate|^Invalid(?:Lhs|EscapeSequence|Coverinitializedname)|IllegalReturn|Await|Yield|ModuleExport|DeletingPrivateField|LabelRedeclaration|IllegalBreakContinue|UnsupportedSuper|NewTarget|ImportMeta|Octal/;
+
 function isStackOverflow(e: unknown): boolean {
   return e instanceof RangeError;
 }
@@ -86,6 +88,9 @@ export function parseSource(source: string): ParseResult {
       const recovered = ast.errors?.length ?? 0;
       if (recovered === 0) return { ok: true, source, ast, recovered: 0 };
       if (fallback === undefined) fallback = { ok: true, source, ast, recovered };
+      // Semantic complaints (redeclarations, strict-mode rules) are not a dialect problem: another
+      // dialect would report the same, so do not parse the file again.
+      if ((ast.errors ?? []).every((e) => SEMANTIC_ERROR.test(String((e as { reasonCode?: unknown }).reasonCode ?? '')))) return fallback;
     } catch (e) {
       if (isStackOverflow(e)) {
         return { ok: false, source, reason: 'too-deep', message: 'nesting too deep to parse' };

@@ -21,6 +21,9 @@ const NON_NETWORK_HOSTS = new Set([
   'localhost', 'spdx.org',
 ]);
 
+/** A shell command that downloads or connects: its URLs are targets even inside a longer string. */
+const COMMAND_RE = /\b(?:curl|wget|powershell|pwsh|iwr|Invoke-WebRequest|Invoke-RestMethod|certutil|bitsadmin|ncat|nc|ssh|scp|ftp|tftp|Start-BitsTransfer)\b/i;
+
 const RESERVED_SUFFIXES = ['.example', '.invalid', '.localhost', '.test', '.local', '.example.com', '.example.org', '.example.net'];
 
 function cleanHost(raw: string): string | undefined {
@@ -53,7 +56,7 @@ export function hostsIn(value: string, wholeOnly = true): string[] {
   const out: string[] = [];
   if (value.includes('://')) {
     let text = value;
-    if (wholeOnly && /\s/.test(value.trim())) {
+    if (wholeOnly && /\s/.test(value.trim()) && !COMMAND_RE.test(value)) {
       // Prose (an error message, a comment-like banner): its URLs are documentation links. Only URLs in
       // HTML attributes that load or send something still count (`<script src="https://...">`).
       const attrs = [...value.matchAll(/\b(?:src|href|action|data)\s*=\s*["']?((?:https?|wss?):\/\/[^\s"'<>]+)/gi)].map((m) => m[1] ?? '');
