@@ -12,6 +12,7 @@
 // The registry is whatever the user's npm configuration says: this file never names a host.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { Command } from 'commander';
 import * as semver from 'semver';
@@ -238,12 +239,14 @@ async function main(): Promise<void> {
       return { spec, file, bytes: statSync(file).size, ms: Number(process.hrtime.bigint() - started) / 1e6, policy: null, error: { kind, message: e instanceof Error ? e.message : String(e) } };
     }
   };
+  const loadBefore = os.loadavg()[0] ?? 0;
   const wallStarted = process.hrtime.bigint();
   await mapLimit([...specs.keys()], opts.threads, async (spec) => {
     const f = files.get(spec);
     analyses.set(spec, await analyzeSpec(spec, f?.file ?? null, f?.error ?? null));
   });
   const wallMs = Number(process.hrtime.bigint() - wallStarted) / 1e6;
+  const loadAfter = os.loadavg()[0] ?? 0;
 
   // 3. Registry mode: dependencies each new version adds or re-points, at the version npm would pick.
   const depAnalyses = new Map<string, Analysis>();
@@ -339,6 +342,7 @@ async function main(): Promise<void> {
   out.push(`ms per package: median ${percentile(times, 50).toFixed(1)}, p95 ${percentile(times, 95).toFixed(1)}, max ${percentile(times, 100).toFixed(1)} (slowest: ${slowest.map((x) => `${x.spec} ${x.ms.toFixed(0)} ms`).join(', ')})`);
   out.push(`throughput: ${(totalBytes / 1e6 / (totalMs / 1000)).toFixed(2)} MB/s per thread (compressed bytes / summed analysis time), ${(totalBytes / 1e6 / (wallMs / 1000)).toFixed(2)} MB/s wall-clock with ${opts.threads} threads (${(totalBytes / 1e6).toFixed(1)} MB in ${(wallMs / 1000).toFixed(1)} s)`);
   out.push(`peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB (the whole process: worker threads share it)`);
+  out.push(`machine: ${os.cpus().length} CPUs, 1-min load average ${loadBefore.toFixed(1)} before / ${loadAfter.toFixed(1)} after the analysis phase (other work on the machine slows every figure above)`);
   const pairErrors = results.filter((r) => r.error !== null);
   out.push(`pairs not diffed: ${pairErrors.length}${pairErrors.map((r) => `\n  ${r.pair.name} ${r.pair.old} -> ${r.pair.new}: ${r.error}`).join('')}`);
   if (opts.registryMode) {
