@@ -208,6 +208,7 @@ async function main(): Promise<void> {
 
     const cold = { plain: await install(work, 'plain-cold', lock, lockRegistry.url, plain), gate: await install(work, 'gate-cold', lock, lockRegistry.url, gate) };
     log(`cold:  plain ${secs(cold.plain)}  capgate ${secs(cold.gate)}  ratio ${(cold.gate / cold.plain).toFixed(3)}x  (target <= 1.5x)`);
+    log(`cold breakdown: ${await analysisBreakdown(gate.url)}`);
     const warmPlain: number[] = [];
     const warmGate: number[] = [];
     for (let i = 0; i < WARM_ROUNDS; i++) {
@@ -224,6 +225,18 @@ async function main(): Promise<void> {
     const wp = median(warmPlain);
     const wg = median(warmGate);
     log(`warm (median of ${WARM_ROUNDS}):  plain ${secs(wp)}  capgate ${secs(wg)}  ratio ${(wg / wp).toFixed(3)}x  (target <= 1.05x)`);
+    // The same tarballs fetched raw (16 at a time, like npm's sockets): the registries' own time
+    // without npm's extraction and disk work, which dominate the noise of a shared machine.
+    const paths = tarballPaths(lock, packages);
+    const rawPlain: number[] = [];
+    const rawGate: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      rawPlain.push(await fetchAll(plain.url, paths, 16));
+      rawGate.push(await fetchAll(gate.url, paths, 16));
+    }
+    const rp = median(rawPlain);
+    const rg = median(rawGate);
+    log(`warm raw fetch of the ${paths.length} tarballs (median of 8, 16 at a time): plain ${secs(rp)}  capgate ${secs(rg)}  ratio ${(rg / rp).toFixed(3)}x`);
     log(`peak RSS: capgate ${(await gate.peakRssMb()).toFixed(0)} MiB (process incl. analysis workers), plain Verdaccio ${(await plain.peakRssMb()).toFixed(0)} MiB`);
     log(`capgate decisions: ${await summariseDecisions(gate.url, packages, lock)}`);
   } finally {
@@ -231,6 +244,62 @@ async function main(): Promise<void> {
     await plain.stop();
     if (process.env['BENCH_KEEP'] !== '1') await fs.rm(work, { recursive: true, force: true });
   }
+}
+
+function tarballPaths(lock: string, packages: readonly string[]): string[] {
+  const entries = (JSON.parse(lock) as { packages: Record<string, { version?: string; name?: string }> }).packages;
+  return packages.map((key) => {
+    const name = entries[key]?.name ?? key.slice(key.lastIndexOf('node_modules/') + 'node_modules/'.length);
+    return `${name}/-/${name.split('/').pop() ?? name}-${entries[key]?.version ?? ''}.tgz`;
+  });
+}
+
+/** GETs every path (concurrency `width`); returns the elapsed ms. Throws on a non-200. */
+async function fetchAll(base: string, paths: readonly string[], width: number): Promise<number> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: width });
+  const started = process.hrtime.bigint();
+  let next = 0;
+  const one = (p: string): Promise<void> =>
+    new Promise((resolve, reject) => {
+      http
+        .get(`${base}${p}`, { agent }, (res) => {
+          res.resume();
+          res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`${p}: ${res.statusCode}`))));
+        })
+        .on('error', reject);
+    });
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < paths.length) {
+        const p = paths[next++];
+        if (p !== undefined) await one(p);
+      }
+    }),
+  );
+  agent.destroy();
+  return Number(process.hrtime.bigint() - started) / 1e6;
+}
+
+/** Analyses and their summed worker time, from the gate's Prometheus metrics (when enabled). */
+async function analysisBreakdown(gateUrl: string): Promise<string> {
+  const text = await new Promise<string>((resolve) => {
+    http
+      .get(`${gateUrl}-/capgate/metrics`, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString('utf8')));
+        res.on('end', () => resolve(res.statusCode === 200 ? body : ''));
+      })
+      .on('error', () => resolve(''));
+  });
+  const sum = (metric: string): number =>
+    text
+      .split('\n')
+      .filter((l) => l.startsWith(metric) && !l.startsWith('#'))
+      .reduce((acc, l) => acc + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+  if (text === '') return 'metrics unavailable';
+  const count = sum('capgate_analysis_duration_seconds_count');
+  const seconds = sum('capgate_analysis_duration_seconds_sum');
+  return `${count} analyses (new versions and baselines), ${seconds.toFixed(1)} s of analysis in total, mean ${(seconds / Math.max(1, count)).toFixed(2)} s`;
 }
 
 /** States of the tree's versions as the gate recorded them (monitor mode: what enforce would do). */

@@ -64,7 +64,6 @@ export function tarballGate(deps: { gate: Gate; auth: VerdaccioAuth; logger: Gat
         res.statusCode = 200;
         res.setHeader('Content-Type', 'application/octet-stream');
         res.setHeader('Content-Length', outcome.bytes.length);
-        res.setHeader('Cache-Control', 'no-cache');
         if (req.method === 'HEAD') res.end();
         else res.end(outcome.bytes);
       } catch (e) {
