@@ -29,6 +29,8 @@ export interface InstanceOptions {
   /** Extra environment (e.g. CAPGATE_TEST_ANALYSIS_DELAY_MS, CAPGATE_REVIEWERS). */
   readonly env?: Readonly<Record<string, string>>;
   readonly logLevel?: 'info' | 'warn' | 'error';
+  /** Default enforce. */
+  readonly mode?: 'enforce' | 'monitor';
 }
 
 export interface Instance {
@@ -50,7 +52,7 @@ export interface Instance {
 export async function writeInstanceConfig(opts: InstanceOptions): Promise<string> {
   const sub = path.join(opts.dir, `instance-${opts.id}`);
   await fs.mkdir(sub, { recursive: true });
-  const file = await writeGatedConfig(sub, { mode: 'enforce', onError: 'block' });
+  const file = await writeGatedConfig(sub, { mode: opts.mode ?? 'enforce', onError: 'block' });
   let yaml = await fs.readFile(file, 'utf8');
   // One htpasswd for all instances (users registered on one log in on the others).
   yaml = yaml.replace(/^(\s+file:) \.\/htpasswd$/m, `$1 ${JSON.stringify(path.join(opts.dir, 'htpasswd'))}`);
