@@ -49,6 +49,14 @@ describe('diffPolicies', () => {
     expect(d.evidence['os-info']?.[0]?.via).toBe('dep@1.4.0');
     expect(diffPolicies(a, b, { dependencyPolicies: new Map([['dep', null]]) }).gained).toEqual(['new-dependency']);
   });
+  it('conventional configuration variables alone are not a gained env-read', () => {
+    const ev = (api: string): Evidence => ({ file: 'index.js', line: 1, column: 0, api, snippet: '' });
+    const a = policy('1', []);
+    const b = policy('2', ['env-read'], { evidence: { 'env-read': [ev('process.env.TERM'), ev('process.env.NO_COLOR')] }, keypaths: ['process.env.NO_COLOR', 'process.env.TERM'] });
+    expect(diffPolicies(a, b).decision).toBe('allow');
+    const c = policy('2', ['env-read'], { evidence: { 'env-read': [ev('process.env.NPM_TOKEN')] }, keypaths: ['process.env.NPM_TOKEN'] });
+    expect(diffPolicies(a, c).decision).toBe('flag');
+  });
   it('a brand-new package follows the new-package policy', () => {
     expect(diffPolicies(null, policy('1', ['network']))).toMatchObject({ decision: 'flag', baseline: null, gained: ['network'] });
     expect(diffPolicies(null, policy('1', ['network']), { newPackage: 'block' }).decision).toBe('block');

@@ -104,6 +104,17 @@ export function diffPolicies(baseline: PackagePolicy | null, next: PackagePolicy
     gained.delete(id);
     delete evidence[id];
   }
+  // Reading conventional configuration variables (terminal, locale, paths, CI markers) is not a new
+  // capability a reviewer needs to see: env-read counts when a variable outside that list is read.
+  if (gained.has('env-read') && baseline !== null) {
+    const named = (evidence['env-read'] ?? []).filter((e) => e.via === undefined && !isConventionalEnv(e.api));
+    const inherited = (evidence['env-read'] ?? []).filter((e) => e.via !== undefined);
+    const ownKeys = next.keypaths.filter((k) => k.startsWith('process.env') && !baseKeypaths.has(k) && !isConventionalEnv(k));
+    if (named.length === 0 && inherited.length === 0 && ownKeys.length === 0) {
+      gained.delete('env-read');
+      delete evidence['env-read'];
+    }
+  }
   // Flag-tier ids gained only in files no entry point reaches (tests, examples) are not review work.
   if (baseline !== null) {
     for (const id of [...gained]) {
@@ -154,6 +165,22 @@ export function diffPolicies(baseline: PackagePolicy | null, next: PackagePolicy
     baseline: baseline === null ? null : baseline.version,
     details: { newKeypaths, newHosts, newDependencies, changedInstallScripts },
   };
+}
+
+/** Conventional, non-secret configuration variables. */
+const CONVENTIONAL_ENV = new Set([
+  'NODE_ENV', 'HOME', 'PATH', 'PATHEXT', 'SHELL', 'TERM', 'TERM_PROGRAM', 'TERM_PROGRAM_VERSION', 'COLORTERM', 'FORCE_COLOR',
+  'NO_COLOR', 'NODE_DISABLE_COLORS', 'CI', 'CONTINUOUS_INTEGRATION', 'BUILD_NUMBER', 'RUN_ID', 'DEBUG', 'NODE_DEBUG',
+  'LANG', 'LANGUAGE', 'LC_ALL', 'LC_CTYPE', 'LC_MESSAGES', 'TZ', 'TMPDIR', 'TEMP', 'TMP', 'PWD', 'EDITOR', 'VISUAL',
+  'PAGER', 'COLUMNS', 'LINES', 'NODE_OPTIONS', 'NODE_PATH', 'XDG_CONFIG_HOME', 'XDG_CACHE_HOME', 'XDG_DATA_HOME',
+  'XDG_STATE_HOME', 'XDG_RUNTIME_DIR', 'APPDATA', 'LOCALAPPDATA', 'USERPROFILE', 'HOMEDRIVE', 'HOMEPATH',
+  'SystemRoot', 'windir', 'ComSpec', 'COMSPEC', 'ProgramFiles', 'WT_SESSION', 'ConEmuANSI', 'TEAMCITY_VERSION',
+  'GITHUB_ACTIONS', 'GITLAB_CI', 'TRAVIS', 'CIRCLECI', 'APPVEYOR', 'BUILDKITE', 'DRONE', 'TF_BUILD', 'VERCEL', 'NETLIFY',
+]);
+
+function isConventionalEnv(api: string): boolean {
+  const m = /^process\.env\.(.+)$/.exec(api);
+  return m?.[1] !== undefined && CONVENTIONAL_ENV.has(m[1]);
 }
 
 function onlyUnreachable(list: readonly Evidence[] | undefined): boolean {

@@ -28,5 +28,9 @@ runDetector(envAccess, {
     },
     { code: 'const { ...all } = process.env', capabilities: ['env-enumerate'] },
     { code: 'const e = process.env; send(e)', capabilities: ['env-enumerate'] },
+    { code: 'require("child_process").spawn("x", [], { env: { ...process.env, A: "1" } })', capabilities: ['env-read'], not: ['env-enumerate'], name: 'environment handed to a child process' },
+    { code: 'module.exports = { env: process.env }', capabilities: ['env-read'], not: ['env-enumerate'], name: 'environment exposed in an exported API object' },
+    { code: 'const result = { env: process.env, host: h }; send(JSON.stringify(result))', capabilities: ['env-enumerate'], name: 'environment collected into a payload object' },
+    { code: '"CI" in process.env; Object.hasOwn(process.env, "X")', capabilities: ['env-read'], not: ['env-enumerate'], name: 'membership tests' },
   ],
 });
