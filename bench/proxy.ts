@@ -224,6 +224,7 @@ async function main(): Promise<void> {
     }
     const wp = median(warmPlain);
     const wg = median(warmGate);
+    log(`after the warm rounds: ${await analysisBreakdown(gate.url)}`);
     log(`warm (median of ${WARM_ROUNDS}):  plain ${secs(wp)}  capgate ${secs(wg)}  ratio ${(wg / wp).toFixed(3)}x  (target <= 1.05x)`);
     // The same tarballs fetched raw (16 at a time, like npm's sockets): the registries' own time
     // without npm's extraction and disk work, which dominate the noise of a shared machine.
