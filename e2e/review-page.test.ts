@@ -40,6 +40,8 @@ beforeAll(async () => {
   savedReviewers = process.env['CAPGATE_REVIEWERS'];
   process.env['CAPGATE_REVIEWERS'] = REVIEWER.name; // `capgate serve` reads it (issue 4)
   gated = await startGated({ upstream: upstream.url });
+  const ui = await requestJson('GET', `${gated.url}-/capgate/ui/`);
+  if (ui.status !== 200) throw new Error(`the gated registry does not serve the review page (${ui.status}): the plugin must call mountReview (plugin/review/index.ts)`);
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
@@ -89,7 +91,9 @@ describe('review page in Chromium', () => {
     await card.waitFor();
     await expect(card.textContent()).resolves.toContain('compared 1.0.0 → 1.1.0');
     await expect(card.textContent()).resolves.toContain('child-process');
-    await expect(card.locator('td.loc').first().textContent()).resolves.toMatch(/^index\.js:3/);
+    // Evidence as file:line:column: the require on line 1 and the exec on line 3.
+    const where = await card.locator('td.loc').allTextContents();
+    expect(where).toEqual(expect.arrayContaining([expect.stringMatching(/^index\.js:1:\d+/), expect.stringMatching(/^index\.js:3:\d+/)]));
     // The snippet is shown as text: no element was created from it and its handler never ran.
     await expect(card.textContent()).resolves.toContain(XSS);
     expect(await page.locator('img').count()).toBe(0);
@@ -114,7 +118,7 @@ describe('review page in Chromium', () => {
     await context.close();
 
     const after = await project.npm(['install', 'reviewed@1.1.0']);
-    expect(after.code).toBe(0);
+    expect([after.code, after.code === 0 ? '' : after.output]).toEqual([0, '']);
     expect(await project.readJson('node_modules/reviewed/package.json')).toMatchObject({ version: '1.1.0' });
     const record = await requestJson('GET', `${gated.url}-/capgate/v1/policies/reviewed/1.1.0`);
     expect(record.body).toMatchObject({ state: 'approved' });
