@@ -146,18 +146,20 @@ interface PairResult {
 }
 
 function table(title: string, results: readonly PairResult[], pick: (r: PairResult) => PolicyDiff | null): string[] {
-  const out: string[] = [`\n${title}`, '  level   pairs   flagged(any)  blocked   flag-only   ids behind them'];
+  const out: string[] = [`\n${title}`, '  level   pairs   flagged(any)  blocked   flag-only   not-diffed  ids behind them'];
   const perId = new Map<string, number>();
   const listed: string[] = [];
   for (const level of LEVELS) {
     const rows = results.filter((r) => r.pair.level === level && pick(r) !== null);
+    // Pairs whose analysis failed or timed out: the gate would answer them per onError (default: refuse).
+    const notDiffed = results.filter((r) => r.pair.level === level && pick(r) === null).length;
     const flagged = rows.filter((r) => pick(r)?.decision !== 'allow');
     const blocked = rows.filter((r) => pick(r)?.decision === 'block');
     const ids = new Map<string, number>();
     for (const r of flagged) for (const id of pick(r)?.gained ?? []) ids.set(id, (ids.get(id) ?? 0) + 1);
     for (const [id, n] of ids) perId.set(id, (perId.get(id) ?? 0) + n);
     const idText = [...ids].sort((a, b) => b[1] - a[1]).map(([id, n]) => `${id}×${n}`).join(', ');
-    out.push(`  ${level.padEnd(6)} ${String(rows.length).padStart(6)}   ${String(flagged.length).padStart(3)} ${pct(flagged.length, rows.length)}  ${String(blocked.length).padStart(3)} ${pct(blocked.length, rows.length)}  ${String(flagged.length - blocked.length).padStart(3)} ${pct(flagged.length - blocked.length, rows.length)}  ${idText}`);
+    out.push(`  ${level.padEnd(6)} ${String(rows.length).padStart(6)}   ${String(flagged.length).padStart(3)} ${pct(flagged.length, rows.length)}  ${String(blocked.length).padStart(3)} ${pct(blocked.length, rows.length)}  ${String(flagged.length - blocked.length).padStart(3)} ${pct(flagged.length - blocked.length, rows.length)}  ${String(notDiffed).padStart(6)}      ${idText}`);
     for (const r of flagged) {
       const d = pick(r);
       if (!d) continue;
