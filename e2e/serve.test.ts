@@ -5,7 +5,8 @@ import * as fs from 'node:fs/promises';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { REPO_ROOT, cleanEnv, writeGatedConfig } from './support/gated';
+import { REPO_ROOT, cleanEnv, startGated, writeGatedConfig } from './support/gated';
+import { requestJson } from './support/upstream';
 
 jest.setTimeout(120_000);
 
@@ -75,6 +76,19 @@ describe('capgate serve', () => {
     expect(r.listening).toBe(false);
     expect(r.code).not.toBe(0);
     expect(r.output).toContain('is this registry itself');
+  });
+
+  it('refuses with its own reason when the uplink cannot be reached', async () => {
+    const dead = await freePort();
+    const gated = await startGated({ upstream: `http://127.0.0.1:${dead}/` });
+    try {
+      const r = await requestJson('GET', `${gated.url}left-pad/-/left-pad-1.3.0.tgz`);
+      expect(r.status).toBe(503);
+      expect(r.body).toMatchObject({ code: 'CAPGATE_UPSTREAM_UNAVAILABLE' });
+      expect(String((r.body as { error?: unknown }).error)).toContain('capgate: refused left-pad');
+    } finally {
+      await gated.stop();
+    }
   });
 
   it('refuses to start when the capgate plugin does not load', async () => {

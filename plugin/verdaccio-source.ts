@@ -14,6 +14,8 @@ export interface VerdaccioStorage {
     callback: (err: unknown, metadata?: unknown, uplinkErrors?: unknown) => void;
   }): void;
   getTarball(name: string, filename: string): Readable & { abort?: () => void };
+  /** Verdaccio 6.8 lib/storage.js: syncs the uplinks and reports each uplink's errors (getPackage drops them). */
+  _syncUplinksMetadata?(name: string, packageInfo: unknown, options: Record<string, unknown>, callback: (err: unknown, metadata?: unknown, uplinkErrors?: unknown) => void): void;
 }
 
 /** Verdaccio's remote user, as apiJWTmiddleware puts it on `req.remote_user`. */
@@ -40,6 +42,26 @@ function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+/** The first uplink error that is not an answer from a registry (connection refused, DNS, 5xx), as text. */
+export function uplinkFailure(uplinkErrors: unknown): string | null {
+  const queue: unknown[] = Array.isArray(uplinkErrors) ? [...(uplinkErrors as unknown[])] : [];
+  while (queue.length > 0) {
+    const e = queue.shift();
+    if (Array.isArray(e)) {
+      queue.push(...(e as unknown[]));
+      continue;
+    }
+    if (typeof e !== 'object' || e === null) continue;
+    const code = (e as { code?: unknown }).code;
+    const status = statusOf(e);
+    const remote = (e as { remoteStatus?: unknown }).remoteStatus;
+    if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return code;
+    if (typeof remote === 'number' && remote >= 500) return `HTTP ${remote}`;
+    if (status !== null && status >= 500) return `HTTP ${status}`;
+  }
+  return null;
+}
+
 /** RegistrySource over Verdaccio's storage: local cache first, uplinks as Verdaccio configures them. */
 export class VerdaccioRegistrySource implements RegistrySource {
   constructor(private readonly storage: VerdaccioStorage) {}
@@ -52,8 +74,11 @@ export class VerdaccioRegistrySource implements RegistrySource {
         callback: (err, metadata) => {
           if (err !== null && err !== undefined) {
             const status = statusOf(err);
-            if (status === 404) reject(new GateError('CAPGATE_NOT_FOUND', `package ${name} not found`, { name }));
-            else reject(new GateError('CAPGATE_UPSTREAM_UNAVAILABLE', `cannot read the packument of ${name}: ${messageOf(err)}`, { name, status }, { cause: err }));
+            if (status === 404) {
+              void this.notFoundOrUnreachable(name).then(reject);
+              return;
+            }
+            reject(new GateError('CAPGATE_UPSTREAM_UNAVAILABLE', `cannot read the packument of ${name}: ${messageOf(err)}`, { name, status }, { cause: err }));
             return;
           }
           resolve(metadata);
@@ -64,6 +89,27 @@ export class VerdaccioRegistrySource implements RegistrySource {
         this.storage.getPackage(options);
       } catch (e) {
         reject(new GateError('CAPGATE_UPSTREAM_UNAVAILABLE', `cannot read the packument of ${name}: ${messageOf(e)}`, { name }, { cause: e }));
+      }
+    });
+  }
+
+  /**
+   * Verdaccio answers 404 when no uplink had the package, even when the only uplink refused the
+   * connection (only timeouts and resets become 503), and getPackage drops the uplink errors: ask
+   * the uplinks once more for them, so an unreachable upstream gets its own reason.
+   */
+  private notFoundOrUnreachable(name: string): Promise<GateError> {
+    const notFound = new GateError('CAPGATE_NOT_FOUND', `package ${name} not found`, { name });
+    const sync = this.storage._syncUplinksMetadata;
+    if (typeof sync !== 'function') return Promise.resolve(notFound);
+    return new Promise((resolve) => {
+      try {
+        sync.call(this.storage, name, null, {}, (_err, _metadata, uplinkErrors) => {
+          const unreachable = uplinkFailure(uplinkErrors);
+          resolve(unreachable === null ? notFound : new GateError('CAPGATE_UPSTREAM_UNAVAILABLE', `cannot read the packument of ${name}: uplink unreachable (${unreachable})`, { name }));
+        });
+      } catch {
+        resolve(notFound);
       }
     });
   }

@@ -128,8 +128,9 @@ describe('routes', () => {
 });
 
 describe('VerdaccioRegistrySource', () => {
-  const storage = (behaviour: { packageErr?: unknown; tarball?: (s: PassThrough & { abort?: () => void }) => void }): VerdaccioStorage => ({
+  const storage = (behaviour: { packageErr?: unknown; uplinkErrors?: unknown; tarball?: (s: PassThrough & { abort?: () => void }) => void }): VerdaccioStorage => ({
     getPackage: (o) => setImmediate(() => (behaviour.packageErr === undefined ? o.callback(null, { name: o.name }) : o.callback(behaviour.packageErr))),
+    _syncUplinksMetadata: (_n, _i, _o, cb) => setImmediate(() => cb(behaviour.packageErr, null, behaviour.uplinkErrors)),
     getTarball: () => {
       const s = new PassThrough();
       setImmediate(() => behaviour.tarball?.(s));
@@ -140,6 +141,11 @@ describe('VerdaccioRegistrySource', () => {
   it('maps a 404 to CAPGATE_NOT_FOUND and anything else to CAPGATE_UPSTREAM_UNAVAILABLE', async () => {
     await expect(new VerdaccioRegistrySource(storage({ packageErr: { status: 404, message: 'no such package' } })).getPackument('x', undefined)).rejects.toMatchObject({ code: 'CAPGATE_NOT_FOUND' });
     await expect(new VerdaccioRegistrySource(storage({ packageErr: { status: 503, message: 'ETIMEDOUT' } })).getPackument('x', undefined)).rejects.toMatchObject({ code: 'CAPGATE_UPSTREAM_UNAVAILABLE' });
+    // Verdaccio says 404 when the only uplink refused the connection
+    const refused = storage({ packageErr: { status: 404, message: 'no such package available' }, uplinkErrors: [[Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })]] });
+    await expect(new VerdaccioRegistrySource(refused).getPackument('x', undefined)).rejects.toMatchObject({ code: 'CAPGATE_UPSTREAM_UNAVAILABLE' });
+    const answered = storage({ packageErr: { status: 404, message: 'no such package available' }, uplinkErrors: [[Object.assign(new Error('not found'), { status: 404 })]] });
+    await expect(new VerdaccioRegistrySource(answered).getPackument('x', undefined)).rejects.toMatchObject({ code: 'CAPGATE_NOT_FOUND' });
     const failing = storage({ tarball: (s) => s.emit('error', Object.assign(new Error('socket hang up'), { status: 500 })) });
     await expect(new VerdaccioRegistrySource(failing).readTarball('x', 'x-1.0.0.tgz', 100)).rejects.toMatchObject({ code: 'CAPGATE_UPSTREAM_UNAVAILABLE' });
   });
