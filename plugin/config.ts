@@ -3,7 +3,12 @@
 // (fastify lib/initial-config-validation.js).
 import { CAPABILITY_IDS, isCapabilityId } from '../analyzer/types';
 import type { CapabilityId, Tier } from '../analyzer/types';
+import { parseWebhookTargets } from '../alerts/config';
+import type { WebhookTarget } from '../alerts/config';
+import { isAlertError } from '../alerts/errors';
 import { ConfigError } from './errors';
+import { parseReviewers } from './review/config';
+import type { ReviewerConfig } from './review/auth';
 
 /** Where the policy store keeps its data. */
 export interface StoreConfig {
@@ -51,6 +56,14 @@ export interface ClusterConfig {
   readonly cacheTtlMs: number;
 }
 
+/** Webhook alerts (docs/alerts.md): delivered from the store's outbox, at least once. */
+export interface AlertsConfig {
+  /** Base URL for review links in events; default the top-level `publicUrl`. */
+  readonly publicUrl: string | null;
+  /** Receivers; none (default) = no alerts are written. */
+  readonly targets: readonly WebhookTarget[];
+}
+
 export interface PluginConfig {
   /**
    * `enforce` (default) refuses held and denied versions. `monitor` serves them and records what
@@ -83,6 +96,12 @@ export interface PluginConfig {
   readonly store: StoreConfig;
   readonly cluster: ClusterConfig;
   /**
+   * Who may approve and deny (docs/review.md): registry user names and auth-plugin groups, plus the
+   * comma-separated CAPGATE_REVIEWERS user names. None = every review request is refused.
+   */
+  readonly reviewers: ReviewerConfig;
+  readonly alerts: AlertsConfig;
+  /**
    * Serve `GET /-/capgate/metrics` (Prometheus text format; default true). The route needs no login,
    * like Verdaccio's `/-/ping`: it shows counts and durations only, no package names.
    */
@@ -101,9 +120,12 @@ export const DEFAULT_CONFIG: PluginConfig = deepFreeze({
   store: { type: 'file', path: null, url: null, schema: null },
   cluster: { instanceId: null, leaseTtlMs: 15_000, cacheTtlMs: 60_000 },
   metrics: true,
+  reviewers: { users: [], groups: [] },
+  alerts: { publicUrl: null, targets: [] },
 });
 
-const TOP_KEYS = ['mode', 'onError', 'tiers', 'newPackage', 'cacheSize', 'maxBaselineCandidates', 'publicUrl', 'analysis', 'store', 'cluster', 'metrics'];
+const TOP_KEYS = ['mode', 'onError', 'tiers', 'newPackage', 'cacheSize', 'maxBaselineCandidates', 'publicUrl', 'analysis', 'store', 'cluster', 'metrics', 'reviewers', 'alerts'];
+const ALERTS_KEYS = ['publicUrl', 'targets'];
 const CLUSTER_KEYS = ['instanceId', 'leaseTtlMs', 'cacheTtlMs'];
 const ANALYSIS_KEYS = ['threads', 'timeoutMs', 'maxHeapMb', 'maxTarballBytes'];
 const STORE_KEYS = ['type', 'path', 'url', 'schema'];
@@ -112,7 +134,7 @@ const STORE_KEYS = ['type', 'path', 'url', 'schema'];
  * Parses the plugin block. `undefined`/`null` give the defaults. Throws ConfigError listing every
  * issue; the result is deeply frozen.
  */
-export function parseConfig(raw: unknown): PluginConfig {
+export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env): PluginConfig {
   const issues: string[] = [];
   const root = asRecord(raw ?? {}, 'capgate', issues) ?? {};
   unknownKeys(root, TOP_KEYS, 'capgate', issues);
@@ -182,8 +204,41 @@ export function parseConfig(raw: unknown): PluginConfig {
     else issues.push(`capgate.metrics: expected true or false, got ${show(root['metrics'])}`);
   }
 
+  const reviewers = parseReviewers(root['reviewers'], env['CAPGATE_REVIEWERS']);
+  issues.push(...reviewers.issues);
+
+  const al = asRecord(root['alerts'] ?? {}, 'capgate.alerts', issues) ?? {};
+  unknownKeys(al, ALERTS_KEYS, 'capgate.alerts', issues);
+  let alertsUrl: string | null = null;
+  if (al['publicUrl'] !== undefined && al['publicUrl'] !== null) {
+    const v = al['publicUrl'];
+    if (typeof v !== 'string' || !isHttpUrl(v)) issues.push(`capgate.alerts.publicUrl: expected an http(s) URL, got ${show(v)}`);
+    else alertsUrl = v.replace(/\/+$/, '');
+  }
+  let targets: readonly WebhookTarget[] = [];
+  try {
+    targets = parseWebhookTargets(al['targets']);
+  } catch (e) {
+    if (!isAlertError(e)) throw e;
+    issues.push(...(e.issues.length > 0 ? e.issues.map((i) => `capgate.alerts.${i}`) : [`capgate.alerts: ${e.message}`]));
+  }
+
   if (issues.length > 0) throw new ConfigError(issues);
-  return deepFreeze({ mode, onError, tiers, newPackage, cacheSize, maxBaselineCandidates, publicUrl, analysis, store: { type, path, url, schema }, cluster, metrics });
+  return deepFreeze({
+    mode,
+    onError,
+    tiers,
+    newPackage,
+    cacheSize,
+    maxBaselineCandidates,
+    publicUrl,
+    analysis,
+    store: { type, path, url, schema },
+    cluster,
+    metrics,
+    reviewers: reviewers.value,
+    alerts: { publicUrl: alertsUrl ?? publicUrl, targets },
+  });
 }
 
 function asRecord(v: unknown, where: string, issues: string[]): Record<string, unknown> | null {

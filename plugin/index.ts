@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import type { Application } from 'express';
 import { RULES_VERSION, diffPolicies } from '../analyzer';
 import { AnalyzerPool } from '../analyzer/pool';
+import { AlertDispatcher } from '../alerts/dispatcher';
 import { createStore } from '../policy-store';
 import { createCluster, selectedStoreType } from './cluster';
 import type { Cluster } from './cluster';
@@ -16,6 +17,7 @@ import type { PluginConfig } from './config';
 import { ConfigError, GateError } from './errors';
 import { Gate } from './gate';
 import type { DiffFn, GateLogger, TarballAnalyzer } from './gate';
+import { mountReview } from './review/mount';
 import { capgateApi } from './routes/api';
 import { tarballGate } from './routes/tarball-gate';
 import { VerdaccioRegistrySource } from './verdaccio-source';
@@ -61,6 +63,8 @@ export default class CapgatePlugin {
   private initPromise: Promise<void> | null = null;
   /** Instance id, analysis leases, cache invalidation and metrics (plugin/cluster). */
   readonly cluster: Cluster;
+  /** Webhook alerts from the store's outbox; null without `alerts.targets`. */
+  readonly alerts: AlertDispatcher | null;
   /** Set by register_middlewares. */
   gate: Gate | null = null;
 
@@ -90,6 +94,19 @@ export default class CapgatePlugin {
       this.analyzer = new AnalyzerPool(poolOpts);
     }
     this.cluster = createCluster({ config: this.config, store: this.store, logger: this.logger });
+    const { targets, publicUrl } = this.config.alerts;
+    // Claims are taken as this instance (unique per process), so two instances never deliver one event at once.
+    this.alerts =
+      targets.length === 0
+        ? null
+        : new AlertDispatcher({
+            store: this.store,
+            targets,
+            owner: this.cluster.owner,
+            ...(publicUrl === null ? {} : { publicUrl }),
+            logger: this.logger,
+            onResult: this.cluster.onDeliveryResult,
+          });
     this.logger.info(
       { mode: this.config.mode, onError: this.config.onError, store: this.storeDir ?? (overrides.store === undefined ? 'postgres' : 'injected'), rules: this.rulesVersion, instance: this.cluster.instanceId },
       'capgate: loaded (mode @{mode}, onError @{onError}, store @{store}, rules @{rules}, instance @{instance})',
@@ -116,16 +133,38 @@ export default class CapgatePlugin {
       diff: this.diff,
       rulesVersion: this.rulesVersion,
       logger: this.logger,
-      ...this.cluster.gateDeps(),
+      ...this.cluster.gateDeps((record) => {
+        if (record.state === 'held' || record.state === 'flagged') void this.alerts?.notify(record.state, record);
+      }),
     });
     this.gate = gate;
     this.cluster.attach([(name, version) => gate.invalidate(name, version)]);
+    const startAlerts = (): void => {
+      // The delivery loop starts once the store is ready (retried while it is not).
+      this.ready().then(
+        () => this.alerts?.start(),
+        () => void setTimeout(startAlerts, 5000).unref(),
+      );
+    };
+    if (this.alerts !== null) startAlerts();
     this.ready().catch((e: unknown) => {
       this.logger.error({ err: e instanceof Error ? e.message : String(e) }, 'capgate: policy store not ready: @{err}');
     });
     const info = { mode: this.config.mode, onError: this.config.onError, rulesVersion: this.rulesVersion };
     app.use(this.cluster.routes());
     app.use(capgateApi({ store: this.store, ready: () => this.ready(), auth, logger: this.logger, info }));
+    mountReview(app, {
+      store: this.store,
+      reviewers: this.config.reviewers,
+      auth,
+      ...(this.alerts === null ? {} : { alerts: this.alerts }),
+      onDecisionChanged: (name, version) => {
+        gate.invalidate(name, version);
+        this.cluster.metrics.invalidated('review');
+      },
+      logger: this.logger,
+      ...(this.config.publicUrl === null ? {} : { allowedOrigins: [this.config.publicUrl] }),
+    });
     const gateHandler = tarballGate({ gate, auth, logger: this.logger, ready: () => this.ready() });
     app.use(this.cluster.observeTarballs(gateHandler));
   }
@@ -133,6 +172,7 @@ export default class CapgatePlugin {
   /** Stops the analyzer workers and closes the store (tests, shutdown). */
   async close(): Promise<void> {
     this.cluster.close();
+    await this.alerts?.stop();
     await this.analyzer.close?.();
     await this.store.close();
   }

@@ -83,3 +83,34 @@ describe('subscribeInvalidation', () => {
     expect(() => unsubscribe()).not.toThrow();
   });
 });
+
+describe('plugin config of the cluster, reviewers and alerts blocks', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- keep this file's imports to the cluster facade
+  const { parseConfig } = require('../config') as typeof import('../config');
+  it('defaults, and reads cluster, reviewers (plus CAPGATE_REVIEWERS) and alert targets', () => {
+    const d = parseConfig(undefined, {});
+    expect(d.cluster).toEqual({ instanceId: null, leaseTtlMs: 15_000, cacheTtlMs: 60_000 });
+    expect(d.metrics).toBe(true);
+    expect(d.alerts.targets).toEqual([]);
+    const c = parseConfig(
+      {
+        publicUrl: 'https://npm.example.internal',
+        cluster: { instanceId: 'gate-a', leaseTtlMs: 3000, cacheTtlMs: 5000 },
+        reviewers: { users: ['alice'] },
+        alerts: { targets: [{ id: 'siem', kind: 'json', url: 'http://127.0.0.1:9/hook' }] },
+        metrics: false,
+      },
+      { CAPGATE_REVIEWERS: 'bob' },
+    );
+    expect(c.cluster).toEqual({ instanceId: 'gate-a', leaseTtlMs: 3000, cacheTtlMs: 5000 });
+    expect(c.reviewers.users).toEqual(['alice', 'bob']);
+    expect(c.alerts.publicUrl).toBe('https://npm.example.internal');
+    expect(c.alerts.targets.map((t) => t.id)).toEqual(['siem']);
+    expect(c.metrics).toBe(false);
+  });
+  it('reports every problem at once', () => {
+    expect(() =>
+      parseConfig({ cluster: { leaseTtlMs: 5, instanceId: 'has space', x: 1 }, reviewers: { groups: ['$all'] }, alerts: { targets: [{ id: 'bad id', url: 'ftp://x' }] }, metrics: 'yes' }, {}),
+    ).toThrow(/cluster\.x[\s\S]*instanceId[\s\S]*leaseTtlMs[\s\S]*metrics[\s\S]*\$all[\s\S]*capgate\.alerts\.targets\[0\]/);
+  });
+});

@@ -3,7 +3,7 @@
 // wires it: the instance id, the analysis lease coordinator, cache invalidation on decision changes,
 // the metrics (and their route), and the test-only analysis delay.
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type { PolicyStore } from '../../policy-store/store';
+import type { DecisionRecord, PolicyStore } from '../../policy-store/store';
 import type { PluginConfig } from '../config';
 import type { AnalysisCoordinator, GateLogger, GateObserver, TarballAnalyzer } from '../gate';
 import { CapgateMetrics, countTarballAnswer, instrumentAnalyzer, metricsRoute } from '../metrics';
@@ -70,12 +70,18 @@ export class Cluster {
     });
   }
 
-  /** Spread into the Gate's dependencies. */
-  gateDeps(): ClusterGateDeps {
+  /** Spread into the Gate's dependencies. `onDecided` also hears of every automatic decision stored (alerts). */
+  gateDeps(onDecided?: (record: DecisionRecord) => void): ClusterGateDeps {
     const metrics = this.metrics;
     return {
       coordinator: this.coordinator,
-      observer: { cacheLookup: (r) => metrics.cacheLookup(r), decided: (record) => metrics.decided(record) },
+      observer: {
+        cacheLookup: (r) => metrics.cacheLookup(r),
+        decided: (record) => {
+          metrics.decided(record);
+          onDecided?.(record);
+        },
+      },
       decisionTtlMs: this.config.cluster.cacheTtlMs,
     };
   }
