@@ -6,6 +6,7 @@ import { CAPABILITY_IDS } from './types';
 import { RULES_VERSION } from './rules-version';
 import { decodeSource } from './parse';
 import { scanSource, type FileScan } from './scan';
+import { contentKey, getCachedScan, setCachedScan } from './scan-cache';
 import { lexicalScan } from './lexical';
 import { DETECTORS } from './detectors/index';
 import { nativeFiles } from './detectors/native-code';
@@ -92,13 +93,20 @@ export function analyzeFiles(files: PackageFiles, opts: AnalyzeOptions = {}): Pa
     if (!code.has(file)) continue;
     const bytes = files.get(file) as Uint8Array;
     let scan: FileScan;
-    const source = decodeSource(bytes);
+    const key = contentKey(bytes);
+    const cached = getCachedScan(key);
     try {
-      scan = scanSource(file, source, DETECTORS);
+      if (cached !== undefined) {
+        // Findings name the file: re-attach this file's name to the cached ones.
+        scan = { ...cached, findings: cached.findings.map((f) => ({ ...f, file })) };
+      } else {
+        scan = scanSource(file, decodeSource(bytes), DETECTORS);
+        setCachedScan(key, scan);
+      }
     } catch (e) {
       // A detector bug must not fail the analysis: record it and fall back to the lexical scan.
       findings.push({ ruleId: 'source/analyzer-error', file, message: e instanceof Error ? e.message.slice(0, 200) : 'analyzer error' });
-      scan = { hits: lexicalScan(source), edges: [], dynamicRequire: true, findings: [] };
+      scan = { hits: lexicalScan(decodeSource(bytes)), edges: [], dynamicRequire: true, findings: [] };
     }
     findings.push(...scan.findings);
     edges.set(file, scan.edges);

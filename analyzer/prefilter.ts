@@ -58,6 +58,15 @@ function keyName(node: t.MemberExpression | t.OptionalMemberExpression): string 
   return plainString(node.property);
 }
 
+/** Could this member key be 'constructor' once folded? */
+function mayBeConstructorKey(node: t.MemberExpression | t.OptionalMemberExpression): boolean {
+  if (!node.computed) return node.property.type === 'Identifier' && node.property.name === 'constructor';
+  const k = node.property;
+  if (k.type === 'NumericLiteral') return false;
+  if (k.type === 'StringLiteral') return plainString(k) === undefined || k.value === 'constructor';
+  return true;
+}
+
 /** Root identifier of a member chain (`a` of `a.b.c`). */
 function rootName(node: t.Node): string | undefined {
   let n = node;
@@ -67,6 +76,159 @@ function rootName(node: t.Node): string | undefined {
     else return undefined;
   }
   return undefined;
+}
+
+/** Names declared by one scope, with how (params and functions can never hold a decoded string). */
+interface LocalScope {
+  readonly names: Map<string, 'param' | 'fn' | 'var'>;
+  readonly up: LocalScope | undefined;
+}
+
+function lookup(scope: LocalScope | undefined, name: string): 'param' | 'fn' | 'var' | undefined {
+  for (let s = scope; s !== undefined; s = s.up) {
+    const k = s.names.get(name);
+    if (k !== undefined) return k;
+  }
+  return undefined;
+}
+
+function collectPattern(node: t.Node | null | undefined, names: Map<string, 'param' | 'fn' | 'var'>, kind: 'param' | 'var', depth = 0): void {
+  if (node == null || depth > 50) return;
+  switch (node.type) {
+    case 'Identifier':
+      names.set(node.name, kind);
+      return;
+    case 'AssignmentPattern':
+      collectPattern(node.left, names, kind, depth + 1);
+      return;
+    case 'RestElement':
+      collectPattern(node.argument, names, kind, depth + 1);
+      return;
+    case 'ArrayPattern':
+      for (const e of node.elements) collectPattern(e, names, kind, depth + 1);
+      return;
+    case 'ObjectPattern':
+      for (const p of node.properties) collectPattern(p.type === 'RestElement' ? p : p.value, names, kind, depth + 1);
+      return;
+    case 'TSParameterProperty':
+      collectPattern(node.parameter, names, kind, depth + 1);
+      return;
+    default:
+      return;
+  }
+}
+
+/**
+ * Declarations of a statement list: `top` is the list that owns the scope (let/const/class/function
+ * count there); `var` declarations hoist out of nested blocks but never out of nested functions.
+ */
+function hoist(stmts: readonly t.Node[], names: Map<string, 'param' | 'fn' | 'var'>, top: boolean, depth = 0): void {
+  if (depth > 60) return;
+  for (const st of stmts) {
+    switch (st.type) {
+      case 'VariableDeclaration':
+        if (st.kind === 'var' || top) for (const d of st.declarations) collectPattern(d.id, names, 'var');
+        break;
+      case 'FunctionDeclaration':
+        if (top && st.id) names.set(st.id.name, 'fn');
+        break;
+      case 'ClassDeclaration':
+        if (top && st.id) names.set(st.id.name, 'var');
+        break;
+      case 'ImportDeclaration':
+        for (const sp of st.specifiers) names.set(sp.local.name, 'var');
+        break;
+      case 'ExportNamedDeclaration':
+      case 'ExportDefaultDeclaration':
+        if (st.declaration) hoist([st.declaration], names, top, depth + 1);
+        break;
+      case 'IfStatement':
+        hoist([st.consequent], names, false, depth + 1);
+        if (st.alternate) hoist([st.alternate], names, false, depth + 1);
+        break;
+      case 'BlockStatement':
+        hoist(st.body, names, false, depth + 1);
+        break;
+      case 'ForStatement':
+        if (st.init?.type === 'VariableDeclaration' && st.init.kind === 'var') hoist([st.init], names, false, depth + 1);
+        hoist([st.body], names, false, depth + 1);
+        break;
+      case 'ForInStatement':
+      case 'ForOfStatement':
+        if (st.left.type === 'VariableDeclaration' && st.left.kind === 'var') hoist([st.left], names, false, depth + 1);
+        hoist([st.body], names, false, depth + 1);
+        break;
+      case 'WhileStatement':
+      case 'DoWhileStatement':
+      case 'LabeledStatement':
+      case 'WithStatement':
+        hoist([st.body], names, false, depth + 1);
+        break;
+      case 'TryStatement':
+        hoist([st.block], names, false, depth + 1);
+        if (st.handler) hoist([st.handler.body], names, false, depth + 1);
+        if (st.finalizer) hoist([st.finalizer], names, false, depth + 1);
+        break;
+      case 'SwitchStatement':
+        for (const c of st.cases) hoist(c.consequent, names, false, depth + 1);
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+/** The scope a node opens for its children, or undefined when it opens none. */
+function scopeOf(node: t.Node, up: LocalScope | undefined): LocalScope | undefined {
+  switch (node.type) {
+    case 'Program': {
+      const names = new Map<string, 'param' | 'fn' | 'var'>();
+      hoist(node.body, names, true);
+      return { names, up };
+    }
+    case 'FunctionDeclaration':
+    case 'FunctionExpression':
+    case 'ArrowFunctionExpression':
+    case 'ObjectMethod':
+    case 'ClassMethod':
+    case 'ClassPrivateMethod': {
+      const names = new Map<string, 'param' | 'fn' | 'var'>();
+      if (node.type === 'FunctionExpression' && node.id) names.set(node.id.name, 'fn');
+      for (const p of node.params) collectPattern(p, names, 'param');
+      if (node.body.type === 'BlockStatement') hoist(node.body.body, names, true);
+      return { names, up };
+    }
+    case 'BlockStatement':
+    case 'StaticBlock': {
+      const names = new Map<string, 'param' | 'fn' | 'var'>();
+      for (const st of node.body) {
+        if (st.type === 'VariableDeclaration' && st.kind !== 'var') for (const d of st.declarations) collectPattern(d.id, names, 'var');
+        else if (st.type === 'FunctionDeclaration' && st.id) names.set(st.id.name, 'fn');
+        else if (st.type === 'ClassDeclaration' && st.id) names.set(st.id.name, 'var');
+      }
+      return names.size === 0 ? undefined : { names, up };
+    }
+    case 'CatchClause': {
+      const names = new Map<string, 'param' | 'fn' | 'var'>();
+      collectPattern(node.param, names, 'param');
+      return { names, up };
+    }
+    case 'ForStatement':
+    case 'ForInStatement':
+    case 'ForOfStatement': {
+      const decl = node.type === 'ForStatement' ? node.init : node.left;
+      if (decl?.type !== 'VariableDeclaration' || decl.kind === 'var') return undefined;
+      const names = new Map<string, 'param' | 'fn' | 'var'>();
+      for (const d of decl.declarations) collectPattern(d.id, names, 'var');
+      return { names, up };
+    }
+    case 'ClassExpression':
+    case 'ClassDeclaration':
+      if (node.id) return { names: new Map([[node.id.name, 'var' as const]]), up };
+      return undefined;
+    default:
+      return undefined;
+  }
 }
 
 export interface PrefilterSink {
@@ -82,11 +244,17 @@ export interface PrefilterSink {
  */
 export function needsFullScan(ast: t.File, sink?: PrefilterSink): boolean {
   let needed = false;
-  const stack: (t.Node | undefined)[] = [ast.program, undefined];
+  // Frames of three: node, parent, the local scope the node sits in.
+  const stack: unknown[] = [ast.program, undefined, undefined];
   while (stack.length > 0) {
-    const parent = stack.pop();
+    const outer = stack.pop() as LocalScope | undefined;
+    const parent = stack.pop() as t.Node | undefined;
     const node = stack.pop() as t.Node;
     if (needed && sink === undefined) return true;
+    const scope = scopeOf(node, outer) ?? outer;
+    const push = (child: t.Node, p: t.Node): void => {
+      stack.push(child, p, scope);
+    };
     switch (node.type) {
       case 'StringLiteral':
         sink?.onString(node, parent);
@@ -99,7 +267,7 @@ export function needsFullScan(ast: t.File, sink?: PrefilterSink): boolean {
         sink?.onTemplate(node);
         break;
       case 'Identifier':
-        if (!needed && isTrigger(node, parent)) needed = true;
+        if (!needed && isTrigger(node, parent, scope)) needed = true;
         continue;
       case 'ImportDeclaration':
       case 'ExportAllDeclaration':
@@ -124,12 +292,14 @@ export function needsFullScan(ast: t.File, sink?: PrefilterSink): boolean {
             if (isCapabilitySpec(spec)) needed = true;
           }
           // Do not visit the `require` identifier itself: it is a plain static load.
-          if (a0 !== undefined) stack.push(a0, node);
+          if (a0 !== undefined) push(a0, node);
           continue;
         }
         // setTimeout('code') / setTimeout(s) where s may be a string: the engine decides.
-        if (callee.type === 'Identifier' && (callee.name === 'setTimeout' || callee.name === 'setInterval') && isStringish(a0)) needed = true;
+        if (callee.type === 'Identifier' && (callee.name === 'setTimeout' || callee.name === 'setInterval') && isStringish(a0) && !(a0?.type === 'Identifier' && lookup(scope, a0.name) !== undefined && lookup(scope, a0.name) !== 'var')) needed = true;
         if (callee.type === 'MemberExpression' || callee.type === 'OptionalMemberExpression') {
+          // x.constructor.constructor(...) in any spelling (x[c][c](...) with c = 'constructor').
+          if (callee.object.type === 'MemberExpression' && mayBeConstructorKey(callee) && mayBeConstructorKey(callee.object)) needed = true;
           const name = keyName(callee);
           if (name === 'push' && a0?.type === 'CallExpression' && (a0.callee.type === 'MemberExpression' && keyName(a0.callee) === 'shift')) needed = true;
           if ((name === 'defineProperty' || name === 'defineProperties' || name === 'assign' || name === 'setPrototypeOf') && a0 !== undefined) {
@@ -146,11 +316,11 @@ export function needsFullScan(ast: t.File, sink?: PrefilterSink): boolean {
           if (k.type === 'StringLiteral' ? keyName(node) === 'constructor' : k.type === 'BinaryExpression' ? k.operator === '+' && (k.left.type === 'StringLiteral' || k.right.type === 'StringLiteral') : k.type === 'CallExpression' || (k.type === 'TemplateLiteral' && k.expressions.length > 0)) {
             needed = true;
           }
-          stack.push(node.property, node);
+          push(node.property, node);
         } else if (node.property.type === 'Identifier' && node.property.name === 'constructor' && (node.object.type === 'MemberExpression' || node.object.type === 'CallExpression')) {
           if (node.object.type === 'MemberExpression' && keyName(node.object) === 'constructor') needed = true;
         }
-        stack.push(node.object, node);
+        push(node.object, node);
         continue;
       }
       case 'AssignmentExpression':
@@ -178,16 +348,16 @@ export function needsFullScan(ast: t.File, sink?: PrefilterSink): boolean {
       case 'ObjectProperty':
       case 'ClassProperty':
       case 'ClassPrivateProperty':
-        if (node.type !== 'ClassPrivateProperty' && node.computed) stack.push(node.key, node);
-        if (node.value != null) stack.push(node.value, node);
-        if ('decorators' in node && node.decorators) for (const d of node.decorators) stack.push(d, node);
+        if (node.type !== 'ClassPrivateProperty' && node.computed) push(node.key, node);
+        if (node.value != null) push(node.value, node);
+        if ('decorators' in node && node.decorators) for (const d of node.decorators) push(d, node);
         continue;
       case 'ObjectMethod':
       case 'ClassMethod':
       case 'ClassPrivateMethod':
-        if (node.type !== 'ClassPrivateMethod' && node.computed) stack.push(node.key, node);
-        for (const p of node.params) stack.push(p, node);
-        stack.push(node.body, node);
+        if (node.type !== 'ClassPrivateMethod' && node.computed) push(node.key, node);
+        for (const p of node.params) push(p, node);
+        push(node.body, node);
         continue;
       default:
         break;
@@ -200,10 +370,10 @@ export function needsFullScan(ast: t.File, sink?: PrefilterSink): boolean {
       if (Array.isArray(v)) {
         for (let j = v.length - 1; j >= 0; j--) {
           const c = v[j] as t.Node | null;
-          if (c !== null && typeof c === 'object') stack.push(c, node);
+          if (c !== null && typeof c === 'object') push(c, node);
         }
       } else if (typeof v === 'object' && 'type' in v) {
-        stack.push(v as t.Node, node);
+        push(v as t.Node, node);
       }
     }
   }
@@ -275,11 +445,13 @@ function positionOf(node: t.Identifier, parent: t.Node | undefined): Position {
  * module-internals detector ignores `module.exports` and `module` handed to a function, so only other
  * members and aliases (`const m = module`) need the full pass. Property keys never reach here.
  */
-function isTrigger(node: t.Identifier, parent: t.Node | undefined): boolean {
+function isTrigger(node: t.Identifier, parent: t.Node | undefined, scope: LocalScope | undefined): boolean {
   const name = node.name;
   if (name.startsWith('_0x')) return true;
   const pos = positionOf(node, parent);
   if (pos === 'decl' || pos === 'typeof') return false;
+  // A local binding is only as interesting as what initialises it, and that is visited on its own.
+  if (lookup(scope, name) !== undefined && !name.startsWith('__')) return false;
   if (ALWAYS.has(name)) return true;
   const key = pos === 'member' ? keyName(parent as t.MemberExpression) : undefined;
   switch (name) {
