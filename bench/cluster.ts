@@ -108,14 +108,28 @@ async function startBalancer(backends: readonly string[]): Promise<{ url: string
   };
 }
 
-async function analysesOf(instances: readonly Instance[]): Promise<{ ok: number; failed: number; waits: number; takeovers: number }> {
-  const r = { ok: 0, failed: 0, waits: 0, takeovers: 0 };
+interface Counts {
+  ok: number;
+  failed: number;
+  waits: number;
+  takeovers: number;
+  failures: string;
+}
+
+async function analysesOf(instances: readonly Instance[]): Promise<Counts> {
+  const r = { ok: 0, failed: 0, waits: 0, takeovers: 0, failures: '' };
+  const codes = new Map<string, number>();
   for (const i of instances) {
+    for (const line of (await i.metricsText()).split('\n')) {
+      const m = /^capgate_analysis_failures_total\{.*code="([^"]+)".*\} (\S+)$/.exec(line);
+      if (m?.[1] !== undefined) codes.set(m[1], (codes.get(m[1]) ?? 0) + Number(m[2]));
+    }
     r.ok += await i.metric('capgate_analyses_total', { result: 'ok' });
     r.failed += await i.metric('capgate_analyses_total', { result: 'failed' });
     r.waits += await i.metric('capgate_lease_waits_total');
     r.takeovers += await i.metric('capgate_lease_takeovers_total');
   }
+  r.failures = [...codes.entries()].map(([c, n]) => `${c} ${n}`).join(', ');
   return r;
 }
 
@@ -126,9 +140,10 @@ async function countJson(dir: string): Promise<number> {
   return n;
 }
 
-function describeRun(label: string, ms: number, a: { ok: number; failed: number; waits: number; takeovers: number }, tarballs: number): string {
+function describeRun(label: string, ms: number, a: Counts, tarballs: number): string {
   const per = tarballs === 0 ? NaN : (a.ok + a.failed) / tarballs;
-  return `${label}: ${secs(ms)}; analyses run ${a.ok + a.failed} (${a.failed} failed) for ${tarballs} tarballs analysed = ${per.toFixed(3)} per tarball; lease waits ${a.waits}, takeovers ${a.takeovers}`;
+  const failed = a.failed === 0 ? '0 failed' : `${a.failed} failed: ${a.failures}`;
+  return `${label}: ${secs(ms)}; analyses run ${a.ok + a.failed} (${failed}) for ${tarballs} tarballs analysed (policies stored) = ${per.toFixed(3)} per tarball; lease waits ${a.waits}, takeovers ${a.takeovers}`;
 }
 
 async function main(): Promise<void> {
@@ -162,13 +177,16 @@ async function main(): Promise<void> {
     log(`tree: ${packages.length} packages (${Object.entries(DEPENDENCIES).map(([n, v]) => `${n}@${v}`).join(', ')})`);
     if (packages.length < MIN_PACKAGES) throw new Error(`the tree has ${packages.length} packages, fewer than ${MIN_PACKAGES}`);
 
-    // 1. One instance, file store.
-    const single = await start({ ...common, dir: path.join(work, 'single'), id: 'single', storage: path.join(work, 'single', 'storage'), postgres: null });
-    const singleMs = await ci(work, 'single', lock, lockUrl, single.url);
-    const singleAnalyses = await analysesOf([single]);
-    const singleTarballs = await countJson(path.join(work, 'single', 'storage', '.capgate', 'policies'));
-    log(describeRun('one instance, file store', singleMs, singleAnalyses, singleTarballs));
-    await stopAll();
+    // 1. One instance, file store (run again at the end: the order must not favour either side).
+    const runSingle = async (round: number): Promise<number> => {
+      const dir = path.join(work, `single-${round}`);
+      const single = await start({ ...common, dir, id: `single-${round}`, storage: path.join(dir, 'storage'), postgres: null });
+      const ms = await ci(work, `single-${round}`, lock, lockUrl, single.url);
+      log(describeRun(`one instance, file store (run ${round})`, ms, await analysesOf([single]), await countJson(path.join(dir, 'storage', '.capgate', 'policies'))));
+      await stopAll();
+      return ms;
+    };
+    const singleFirst = await runSingle(1);
 
     // 2. Two instances on PostgreSQL behind a round-robin balancer.
     const schema = freshSchema('capgate_bench_cluster');
@@ -187,7 +205,7 @@ async function main(): Promise<void> {
     const clusterAnalyses = await analysesOf([a, b]);
     const clusterTarballs = Number((await queryRows(databaseUrl, `SELECT count(*)::int AS n FROM ${schema}.policies`))[0]?.['n'] ?? NaN);
     log(describeRun('two instances, PostgreSQL, round-robin balancer', clusterMs, clusterAnalyses, clusterTarballs));
-    log(`  split: a analysed ${await a.metric('capgate_analyses_total')}, b analysed ${await b.metric('capgate_analyses_total')}; ratio of wall times (two on PostgreSQL / one on files): ${(clusterMs / singleMs).toFixed(3)}x`);
+    log(`  split: a analysed ${await a.metric('capgate_analyses_total')}, b analysed ${await b.metric('capgate_analyses_total')}`);
     await stopAll();
 
     // 3. Two instances on PostgreSQL, a client on each, the whole tree at once.
@@ -204,6 +222,11 @@ async function main(): Promise<void> {
     const raceTarballs = Number((await queryRows(databaseUrl, `SELECT count(*)::int AS n FROM ${schema2}.policies`))[0]?.['n'] ?? NaN);
     log(describeRun('two instances, PostgreSQL, both clients at once', raceMs, raceAnalyses, raceTarballs));
     log(`  clients: via c ${secs(mc)}, via d ${secs(md)}; c analysed ${await c.metric('capgate_analyses_total')}, d analysed ${await d.metric('capgate_analyses_total')}`);
+    await stopAll();
+    const singleLast = await runSingle(2);
+    const singleMs = (singleFirst + singleLast) / 2;
+    log(`ratio of wall times, two instances on PostgreSQL behind the balancer / one on the file store (mean of its two runs): ${(clusterMs / singleMs).toFixed(3)}x`);
+    log(`ratio of wall times, two clients at once on two instances / one client on one instance: ${(raceMs / singleMs).toFixed(3)}x`);
   } finally {
     await stopAll();
     for (const s of schemas) await dropSchema(databaseUrl, s).catch(() => undefined);
