@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { makePackage } from '../test-support/make-package';
 import { installScriptUpdate, plainPackage, readingUpdate, spawningUpdate } from './support/fixtures';
-import { startGated } from './support/gated';
+import { removeTempDirs, startGated } from './support/gated';
 import type { Gated } from './support/gated';
 import { makeProject } from './support/npm';
 import { rawRequest, requestJson, startUpstream } from './support/upstream';
@@ -58,6 +58,7 @@ afterAll(async () => {
   await gated?.stop();
   await upstream?.close();
   await fs.rm(work, { recursive: true, force: true });
+  await removeTempDirs();
 });
 
 function expectRefused(result: { code: number | null; output: string }, ...fragments: string[]): void {

@@ -5,7 +5,7 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { installScriptUpdate, spawningUpdate } from './support/fixtures';
-import { startGated } from './support/gated';
+import { removeTempDirs, startGated } from './support/gated';
 import type { Gated } from './support/gated';
 import { makeProject } from './support/npm';
 import { requestJson, startUpstream } from './support/upstream';
@@ -30,6 +30,7 @@ afterAll(async () => {
   await gated?.stop();
   await upstream?.close();
   await fs.rm(work, { recursive: true, force: true });
+  await removeTempDirs();
 });
 
 async function policy(name: string, version: string): Promise<Record<string, unknown>> {

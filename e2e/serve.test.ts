@@ -5,7 +5,7 @@ import * as fs from 'node:fs/promises';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { REPO_ROOT, cleanEnv, startGated, writeGatedConfig } from './support/gated';
+import { REPO_ROOT, cleanEnv, removeTempDirs, startGated, writeGatedConfig } from './support/gated';
 import { requestJson } from './support/upstream';
 
 jest.setTimeout(120_000);
@@ -19,6 +19,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await fs.rm(work, { recursive: true, force: true });
+  await removeTempDirs();
 });
 
 /** Runs `capgate serve` until it prints its address (then stops it) or exits by itself. */

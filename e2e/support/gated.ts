@@ -4,11 +4,35 @@
 // same storage (decisions must survive).
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
+
+/**
+ * Temp folders made by the e2e support code. They outlive stop() (a restarted registry reuses its
+ * storage), so they are removed by removeTempDirs() in afterAll (and, as a fallback, when the
+ * process exits, which jest's workers do not always get to).
+ */
+const tempDirs = new Set<string>();
+export function removeOnExit(dir: string): void {
+  if (tempDirs.size === 0) {
+    process.once('exit', () => {
+      for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
+    });
+  }
+  tempDirs.add(dir);
+}
+
+/** Removes every temp folder made so far (call in afterAll, once the registries are stopped). */
+export async function removeTempDirs(): Promise<void> {
+  for (const d of [...tempDirs]) {
+    await fs.rm(d, { recursive: true, force: true });
+    tempDirs.delete(d);
+  }
+}
 const BIN = path.join(REPO_ROOT, 'dist', 'cli', 'bin.js');
 
 export interface GatedOptions {
@@ -55,6 +79,7 @@ export async function writeGatedConfig(dir: string, opts: { mode: string; onErro
 
 export async function startGated(opts: GatedOptions): Promise<Gated> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'capgate-gated-'));
+  removeOnExit(dir);
   const storage = opts.storage ?? path.join(dir, 'storage');
   const config = await writeGatedConfig(dir, { mode: opts.mode ?? 'enforce', onError: opts.onError ?? 'block' });
   const child = spawn(process.execPath, [BIN, 'serve', '--config', config, '--port', '0'], {

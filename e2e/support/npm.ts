@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { cleanEnv } from './gated';
+import { cleanEnv, removeOnExit } from './gated';
 
 export interface NpmResult {
   readonly code: number | null;
@@ -25,6 +25,7 @@ export interface Project {
 /** A temp project with package.json and its own npm cache and config. */
 export async function makeProject(registry: string, pkg: Record<string, unknown> = {}): Promise<Project> {
   const root = await fs.mkdtemp(path.join(os.tmpdir(), 'capgate-npm-'));
+  removeOnExit(root);
   const dir = path.join(root, 'project');
   await fs.mkdir(dir);
   await fs.writeFile(path.join(dir, 'package.json'), JSON.stringify({ name: 'e2e-project', version: '1.0.0', private: true, ...pkg }, null, 2));
