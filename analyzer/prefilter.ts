@@ -311,15 +311,10 @@ export function needsFullScan(ast: t.File, sink?: PrefilterSink): boolean {
       }
       case 'MemberExpression':
       case 'OptionalMemberExpression': {
-        if (node.computed) {
-          const k = node.property;
-          if (k.type === 'StringLiteral' ? keyName(node) === 'constructor' : k.type === 'BinaryExpression' ? k.operator === '+' && (k.left.type === 'StringLiteral' || k.right.type === 'StringLiteral') : k.type === 'CallExpression' || (k.type === 'TemplateLiteral' && k.expressions.length > 0)) {
-            needed = true;
-          }
-          push(node.property, node);
-        } else if (node.property.type === 'Identifier' && node.property.name === 'constructor' && (node.object.type === 'MemberExpression' || node.object.type === 'CallExpression')) {
-          if (node.object.type === 'MemberExpression' && keyName(node.object) === 'constructor') needed = true;
-        }
+        // Computed keys only matter on objects that are themselves interesting (a global, process,
+        // module...), and those roots are judged as identifiers; x.constructor.constructor spellings
+        // are judged at the call.
+        if (node.computed) push(node.property, node);
         push(node.object, node);
         continue;
       }
@@ -327,7 +322,7 @@ export function needsFullScan(ast: t.File, sink?: PrefilterSink): boolean {
       case 'UpdateExpression': {
         const target = node.type === 'AssignmentExpression' ? node.left : node.argument;
         const r = rootName(target);
-        if (r !== undefined && (TAMPERABLE.has(r) || ALWAYS.has(r))) {
+        if (r !== undefined && (TAMPERABLE.has(r) || ALWAYS.has(r)) && lookup(scope, r) === undefined) {
           // module.exports = ... is the common case; anything else on module/require needs the full pass.
           if (r === 'module' && target.type === 'MemberExpression' && rootMemberIsBenignModule(target)) break;
           needed = true;
