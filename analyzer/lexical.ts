@@ -25,7 +25,19 @@ const GLOBAL_PATTERNS: readonly (readonly [RegExp, CapabilityId, string])[] = [
   [/\bmodule\s*\.\s*constructor\b|\bprocess\s*\.\s*mainModule\b/g, 'module-internals', 'module.constructor'],
   [/\bWebAssembly\s*\./g, 'wasm', 'WebAssembly'],
 ];
-const STRING_RE = /(['"`])((?:\\.|(?!\1)[^\\\n]){4,2000})\1/g;
+const URL_TEXT_RE = /\b(?:https?|wss?|ftp):\/\/[^\s'"`<>\\]{1,300}/g;
+/** Candidate fragments for sensitivePathIn: a path-ish run around a credential keyword. */
+const SENSITIVE_TEXT_RE = /(?:\.npmrc|\.ssh|id_rsa|id_ed25519|\.aws|\.git-credentials|\/etc\/passwd|\/etc\/shadow|gcloud|\.kube|\.docker|_history|User Data|Application Support|\.mozilla|Local Extension Settings|Login Data|wallet|keystore|nkbihfbeogaeaoehlefnkodbefgpgknn|Exodus|\.electrum|\.bitcoin|\.ethereum|\.solana)/g;
+const PATH_CHAR = /[\w./\\ :-]/;
+
+/** The path-like run of text around an offset (bounded). */
+function pathAround(source: string, at: number, len: number): string {
+  let a = at;
+  let b = at + len;
+  while (a > 0 && at - a < 120 && PATH_CHAR.test(source[a - 1] ?? '')) a--;
+  while (b < source.length && b - at < 120 && PATH_CHAR.test(source[b] ?? '')) b++;
+  return source.slice(a, b).trim();
+}
 const MAX_MATCHES = 2000;
 
 function lineIndex(source: string): number[] {
@@ -81,13 +93,17 @@ export function lexicalScan(source: string): LexicalHit[] {
     re.lastIndex = 0;
     if (m !== null) add(cap, api, m.index);
   }
+  // URLs and credential paths anywhere in the text (linear scans: no string tokenising that a hostile
+  // file could make quadratic).
   n = 0;
-  for (const m of source.matchAll(STRING_RE)) {
-    if (++n > MAX_MATCHES * 10) break;
-    const value = m[2];
-    if (value === undefined) continue;
-    for (const h of hostsIn(value)) add('url-literals', 'host:' + h, m.index);
-    const s = sensitivePathIn(value);
+  for (const m of source.matchAll(URL_TEXT_RE)) {
+    if (++n > MAX_MATCHES) break;
+    for (const h of hostsIn(m[0], false)) add('url-literals', 'host:' + h, m.index);
+  }
+  n = 0;
+  for (const m of source.matchAll(SENSITIVE_TEXT_RE)) {
+    if (++n > MAX_MATCHES) break;
+    const s = sensitivePathIn(pathAround(source, m.index, m[0].length));
     if (s !== undefined) add('sensitive-paths', 'path:' + s, m.index);
   }
   return out;
