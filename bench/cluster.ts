@@ -168,7 +168,10 @@ async function main(): Promise<void> {
     const pin = await start({ ...common, dir: path.join(work, 'pin'), id: 'pin', storage: path.join(work, 'pin', 'storage'), postgres: null });
     const pinDir = await project(work, 'pin-project', '{}', '', pin.url);
     await fs.rm(path.join(pinDir.dir, 'package-lock.json'));
-    const locked = await npm(['install', '--package-lock-only'], pinDir.dir, pinDir.cache, pin.url);
+    // Versions at least two days old only: a version published minutes ago may still be missing from
+    // some of the upstream's packument caches, and a tarball the packument does not list is refused.
+    const before = new Date(Date.now() - 2 * 24 * 3600 * 1000).toISOString();
+    const locked = await npm(['install', '--package-lock-only', `--before=${before}`], pinDir.dir, pinDir.cache, pin.url);
     if (locked.code !== 0) throw new Error(`could not pin the tree:\n${locked.output}`);
     const lock = await fs.readFile(path.join(pinDir.dir, 'package-lock.json'), 'utf8');
     const lockUrl = pin.url;
