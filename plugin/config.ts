@@ -64,6 +64,42 @@ export interface AlertsConfig {
   readonly targets: readonly WebhookTarget[];
 }
 
+/** A policy for brand-new packages (DESIGN.md "Baseline and decision"). */
+export type NewPackagePolicy = 'allow' | 'flag' | 'block';
+
+/**
+ * Versions analysed ahead of the tarball request, when their packument is asked for (plugin/filter):
+ * so that held versions can be hidden before a resolver picks them. An undecided version stays
+ * visible; the tarball gate still decides it.
+ */
+export interface BackgroundConfig {
+  /**
+   * Undecided versions analysed per packument request, newest first, among the versions newer than
+   * the newest decided one (default 3; 0 turns background analysis off).
+   */
+  readonly maxVersions: number;
+  /** Background analyses running at once in this process (default 1), so requests keep the pool. */
+  readonly concurrency: number;
+  /** Versions waiting at most (default 200); more are dropped until the queue drains. */
+  readonly queueSize: number;
+  /** A waiting version is dropped when it has not started within this many ms (default 60000). */
+  readonly maxWaitMs: number;
+}
+
+/**
+ * Transitive capabilities (plugin/transitive): a version's new dependencies are resolved the way
+ * npm would (npm-pick-manifest over the packument clients see) and their capabilities count as the
+ * parent's. A dependency whose policy cannot be known within these bounds stays a `new-dependency` flag.
+ */
+export interface TransitiveConfig {
+  /** Levels followed (default 2: a new dependency and its own dependencies; 0 turns inheritance off). */
+  readonly depth: number;
+  /** Dependency versions resolved per decision at most (default 16). */
+  readonly maxDependencies: number;
+  /** Time spent resolving dependencies per decision at most, in ms (default 20000). */
+  readonly timeoutMs: number;
+}
+
 export interface PluginConfig {
   /**
    * `enforce` (default) refuses held and denied versions. `monitor` serves them and records what
@@ -81,8 +117,16 @@ export interface PluginConfig {
   readonly onError: 'block' | 'allow';
   /** Tier overrides per capability id (defaults: DEFAULT_TIERS of CAPABILITIES.md). */
   readonly tiers: Readonly<Partial<Record<CapabilityId, Tier>>>;
-  /** Policy for a package with no earlier version at all: `flag` (default), `allow` or `block`. */
-  readonly newPackage: 'allow' | 'flag' | 'block';
+  /**
+   * Policy for a package with no earlier version at all (with block-tier capabilities, inherited
+   * ones included): `flag` (default), `allow` or `block`. In verdaccio.yaml either a word or
+   * `{ default: flag, scopes: { '@corp': allow } }`; `newPackageScopes` holds the per-scope part.
+   */
+  readonly newPackage: NewPackagePolicy;
+  /** Per-scope new-package policies (`'@corp': 'allow'`); a scope not listed gets `newPackage`. */
+  readonly newPackageScopes: Readonly<Record<string, NewPackagePolicy>>;
+  readonly background: BackgroundConfig;
+  readonly transitive: TransitiveConfig;
   /** Decisions kept in memory (LRU entries, default 10000). */
   readonly cacheSize: number;
   /** How many lower versions the baseline search may examine before giving up (default 20). */
@@ -108,11 +152,24 @@ export interface PluginConfig {
   readonly metrics: boolean;
 }
 
+/** The new-package policy for `name`: its scope's, else the default. */
+export function newPackagePolicyFor(config: Pick<PluginConfig, 'newPackage' | 'newPackageScopes'>, name: string): NewPackagePolicy {
+  if (name.startsWith('@')) {
+    const scope = name.slice(0, name.indexOf('/'));
+    const own = config.newPackageScopes[scope];
+    if (own !== undefined) return own;
+  }
+  return config.newPackage;
+}
+
 export const DEFAULT_CONFIG: PluginConfig = deepFreeze({
   mode: 'enforce',
   onError: 'block',
   tiers: {},
   newPackage: 'flag',
+  newPackageScopes: {},
+  background: { maxVersions: 3, concurrency: 1, queueSize: 200, maxWaitMs: 60_000 },
+  transitive: { depth: 2, maxDependencies: 16, timeoutMs: 20_000 },
   cacheSize: 10_000,
   maxBaselineCandidates: 20,
   publicUrl: null,
@@ -124,7 +181,11 @@ export const DEFAULT_CONFIG: PluginConfig = deepFreeze({
   alerts: { publicUrl: null, targets: [] },
 });
 
-const TOP_KEYS = ['mode', 'onError', 'tiers', 'newPackage', 'cacheSize', 'maxBaselineCandidates', 'publicUrl', 'analysis', 'store', 'cluster', 'metrics', 'reviewers', 'alerts'];
+const TOP_KEYS = ['mode', 'onError', 'tiers', 'newPackage', 'background', 'transitive', 'cacheSize', 'maxBaselineCandidates', 'publicUrl', 'analysis', 'store', 'cluster', 'metrics', 'reviewers', 'alerts'];
+const BACKGROUND_KEYS = ['maxVersions', 'concurrency', 'queueSize', 'maxWaitMs'];
+const TRANSITIVE_KEYS = ['depth', 'maxDependencies', 'timeoutMs'];
+const NEW_PACKAGE_KEYS = ['default', 'scopes'];
+const NEW_PACKAGE_POLICIES = ['allow', 'flag', 'block'] as const;
 const ALERTS_KEYS = ['publicUrl', 'targets'];
 const CLUSTER_KEYS = ['instanceId', 'leaseTtlMs', 'cacheTtlMs'];
 const ANALYSIS_KEYS = ['threads', 'timeoutMs', 'maxHeapMb', 'maxTarballBytes'];
@@ -141,7 +202,42 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
 
   const mode = oneOf(root['mode'], ['enforce', 'monitor'] as const, 'capgate.mode', DEFAULT_CONFIG.mode, issues);
   const onError = oneOf(root['onError'], ['block', 'allow'] as const, 'capgate.onError', DEFAULT_CONFIG.onError, issues);
-  const newPackage = oneOf(root['newPackage'], ['allow', 'flag', 'block'] as const, 'capgate.newPackage', DEFAULT_CONFIG.newPackage, issues);
+  let newPackage: NewPackagePolicy = DEFAULT_CONFIG.newPackage;
+  const newPackageScopes: Record<string, NewPackagePolicy> = {};
+  const np = root['newPackage'];
+  if (typeof np === 'object' && np !== null && !Array.isArray(np)) {
+    const npr = np as Record<string, unknown>;
+    unknownKeys(npr, NEW_PACKAGE_KEYS, 'capgate.newPackage', issues);
+    newPackage = oneOf(npr['default'], NEW_PACKAGE_POLICIES, 'capgate.newPackage.default', DEFAULT_CONFIG.newPackage, issues);
+    const scopes = asRecord(npr['scopes'] ?? {}, 'capgate.newPackage.scopes', issues) ?? {};
+    for (const [scope, policy] of Object.entries(scopes)) {
+      if (!/^@[a-z0-9][a-z0-9._~-]*$/.test(scope)) {
+        issues.push(`capgate.newPackage.scopes.${scope}: expected a scope such as "@corp"`);
+        continue;
+      }
+      newPackageScopes[scope] = oneOf(policy, NEW_PACKAGE_POLICIES, `capgate.newPackage.scopes.${scope}`, newPackage, issues);
+    }
+  } else {
+    newPackage = oneOf(np, NEW_PACKAGE_POLICIES, 'capgate.newPackage', DEFAULT_CONFIG.newPackage, issues);
+  }
+
+  const bg = asRecord(root['background'] ?? {}, 'capgate.background', issues) ?? {};
+  unknownKeys(bg, BACKGROUND_KEYS, 'capgate.background', issues);
+  const db = DEFAULT_CONFIG.background;
+  const background: BackgroundConfig = {
+    maxVersions: int(bg['maxVersions'], 'capgate.background.maxVersions', db.maxVersions, 0, 100, issues),
+    concurrency: int(bg['concurrency'], 'capgate.background.concurrency', db.concurrency, 1, 64, issues),
+    queueSize: int(bg['queueSize'], 'capgate.background.queueSize', db.queueSize, 1, 100_000, issues),
+    maxWaitMs: int(bg['maxWaitMs'], 'capgate.background.maxWaitMs', db.maxWaitMs, 100, 3_600_000, issues),
+  };
+  const tr = asRecord(root['transitive'] ?? {}, 'capgate.transitive', issues) ?? {};
+  unknownKeys(tr, TRANSITIVE_KEYS, 'capgate.transitive', issues);
+  const dt = DEFAULT_CONFIG.transitive;
+  const transitive: TransitiveConfig = {
+    depth: int(tr['depth'], 'capgate.transitive.depth', dt.depth, 0, 5, issues),
+    maxDependencies: int(tr['maxDependencies'], 'capgate.transitive.maxDependencies', dt.maxDependencies, 1, 1000, issues),
+    timeoutMs: int(tr['timeoutMs'], 'capgate.transitive.timeoutMs', dt.timeoutMs, 100, 3_600_000, issues),
+  };
   const cacheSize = int(root['cacheSize'], 'capgate.cacheSize', DEFAULT_CONFIG.cacheSize, 1, 10_000_000, issues);
   const maxBaselineCandidates = int(root['maxBaselineCandidates'], 'capgate.maxBaselineCandidates', DEFAULT_CONFIG.maxBaselineCandidates, 1, 1000, issues);
 
@@ -229,6 +325,9 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
     onError,
     tiers,
     newPackage,
+    newPackageScopes,
+    background,
+    transitive,
     cacheSize,
     maxBaselineCandidates,
     publicUrl,

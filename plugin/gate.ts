@@ -5,8 +5,10 @@
 // metadata filter and review API (issues 4 and 5) can reuse it.
 import { LRUCache } from 'lru-cache';
 import semver from 'semver';
+import { DEFAULT_TIERS } from '../analyzer/types';
 import type { CapabilityId, PackagePolicy, PolicyDiff, Tier } from '../analyzer/types';
 import type { DecisionRecord, PolicyStore, VersionState } from '../policy-store/store';
+import { newPackagePolicyFor } from './config';
 import type { PluginConfig } from './config';
 import { GateError } from './errors';
 import type { GateErrorCode } from './errors';
@@ -15,6 +17,8 @@ import type { ExpectedDigest } from './integrity';
 import { decisionReason } from './message';
 import { baselineCandidates, versionsForFile, viewPackument } from './packument';
 import type { PackumentView, VersionEntry } from './packument';
+import { inheritDependencies } from './transitive/inherit';
+import type { Inheritance } from './transitive/inherit';
 
 /** Verdaccio's storage seen from the gate (see verdaccio-source.ts). `ctx` is opaque request context. */
 export interface RegistrySource {
@@ -33,6 +37,8 @@ export interface DiffOptions {
   tiers?: Partial<Record<CapabilityId, Tier>>;
   newPackage?: 'allow' | 'flag' | 'block';
   approvedCapabilities?: readonly CapabilityId[];
+  /** Policies of new (or re-ranged) dependencies, null = unknown (analyzer/diff.ts). */
+  dependencyPolicies?: ReadonlyMap<string, PackagePolicy | null>;
 }
 export type DiffFn = (baseline: PackagePolicy | null, next: PackagePolicy, opts?: DiffOptions) => PolicyDiff;
 
@@ -73,6 +79,13 @@ export interface GateDeps {
   readonly observer?: GateObserver;
   /** Cached decisions expire after this many ms (a safety net for missed change notifications); default: never. */
   readonly decisionTtlMs?: number;
+  /** Told of every decision this gate stores and every invalidation (the metadata filter's index). Must not throw. */
+  readonly onChange?: (name: string, version: string) => void;
+  /**
+   * A dependency's packument as clients see it (hidden versions removed), for resolving new
+   * dependencies the way npm would; default: the registry's packument as is.
+   */
+  readonly visiblePackument?: (packument: unknown) => Promise<unknown>;
 }
 
 /** What the route does with a tarball request. */
@@ -142,6 +155,31 @@ export class Gate {
   /** Forgets a cached decision (after a review changed it). */
   invalidate(name: string, version: string): void {
     this.decisions.delete(key(name, version));
+    this.deps.onChange?.(name, version);
+  }
+
+  /**
+   * Decides one version ahead of its tarball request (background analysis at packument time):
+   * nothing happens when a decision is known; otherwise the same single flight as a tarball
+   * request. Never serves, never throws (failures are logged at debug and left to the tarball gate).
+   */
+  async warm(p: { name: string; entry: VersionEntry; view: PackumentView }): Promise<void> {
+    const { name, entry } = p;
+    const digest = expectedDigest(entry.integrity, entry.shasum);
+    if (!digest.ok) return;
+    try {
+      if ((await this.knownDecision(name, entry.version, digest.expected.sri)) !== null) return;
+      const flightKey = `${key(name, entry.version)}#${digest.expected.sri}`;
+      let flight = this.flights.get(flightKey);
+      if (flight === undefined) {
+        flight = this.decideNew(name, entry, p.view, digest.expected).finally(() => this.flights.delete(flightKey));
+        this.flights.set(flightKey, flight);
+      }
+      await flight;
+    } catch (e) {
+      const err = toGateError(e);
+      this.deps.logger.debug({ pkg: name, version: entry.version, code: err.code, err: err.message }, 'capgate: background analysis of @{pkg}@@{version} failed (@{code}); the tarball gate decides');
+    }
   }
 
   /** Gate a tarball request for `name`'s file `filename`. Throws GateError when it must refuse for a failure. */
@@ -303,14 +341,30 @@ export class Gate {
   private async decide(name: string, version: string, sri: string, policy: PackagePolicy, baseline: BaselineChoice): Promise<DecisionRecord> {
     const { config } = this.deps;
     const approved = await this.approvedCapabilities(name, version);
-    const diffOpts: DiffOptions = { tiers: { ...config.tiers }, newPackage: config.newPackage };
+    const diffOpts: DiffOptions = { tiers: { ...config.tiers }, newPackage: newPackagePolicyFor(config, name) };
     if (approved.length > 0) diffOpts.approvedCapabilities = approved;
     // Earlier versions exist but none can serve as a baseline: compare with nothing at all, so that
     // every block-tier capability counts as gained (never the lenient brand-new policy).
     const basePolicy =
       baseline.noneUsable || (baseline.version !== null && baseline.policy === null) ? emptyPolicy(name, this.deps.rulesVersion) : baseline.policy;
-    const raw = this.deps.diff(basePolicy, policy, diffOpts);
-    const diff: PolicyDiff = { ...raw, baseline: baseline.version };
+    const inheritance = await this.inherit(name, version, basePolicy, policy);
+    let diffBase = basePolicy;
+    if (inheritance !== null) {
+      diffOpts.dependencyPolicies = inheritance.dependencyPolicies;
+      // A re-ranged dependency that now resolves to another known version is diffed as new, with
+      // only what the new resolution has beyond the old one (plugin/transitive/inherit.ts).
+      if (basePolicy !== null && inheritance.reranged.length > 0) {
+        const deps: Record<string, string> = { ...basePolicy.dependencies };
+        for (const alias of inheritance.reranged) delete deps[alias];
+        diffBase = { ...basePolicy, dependencies: deps };
+      }
+    }
+    let raw = this.deps.diff(diffBase, policy, diffOpts);
+    if (diffBase !== basePolicy && basePolicy !== null) {
+      const before = basePolicy.dependencies;
+      raw = { ...raw, details: { ...raw.details, newDependencies: raw.details.newDependencies.filter((d) => !Object.prototype.hasOwnProperty.call(before, d)) } };
+    }
+    const diff: PolicyDiff = withIncomplete({ ...raw, baseline: baseline.version }, basePolicy, policy, inheritance, (id) => config.tiers[id] ?? DEFAULT_TIERS[id]);
     const state: VersionState = diff.decision === 'block' ? 'held' : diff.decision === 'flag' ? 'flagged' : 'allowed';
     const draft: Omit<DecisionRecord, 'createdAt' | 'updatedAt'> = {
       name,
@@ -338,10 +392,36 @@ export class Gate {
     }
     this.decisions.set(key(name, version), record);
     this.deps.observer?.decided?.(record);
+    this.deps.onChange?.(name, version);
     const fields = { pkg: name, version, state, baseline: baseline.version ?? 'none', gained: diff.gained.join(','), mode: config.mode };
     if (state === 'allowed') this.deps.logger.info(fields, 'capgate: @{state} @{pkg}@@{version} (baseline @{baseline}, mode @{mode})');
     else this.deps.logger.warn(fields, 'capgate: @{state} @{pkg}@@{version}: gained @{gained} (baseline @{baseline}, mode @{mode})');
     return record;
+  }
+
+  /** Dependency policies for the diff (issue 5); null when inheritance is off. Never throws. */
+  private async inherit(name: string, version: string, basePolicy: PackagePolicy | null, policy: PackagePolicy): Promise<Inheritance | null> {
+    const t = this.deps.config.transitive;
+    if (t.depth <= 0 || Object.keys(policy.dependencies).length === 0) return null;
+    try {
+      const result = await inheritDependencies({ name, version }, basePolicy, policy, {
+        depth: t.depth,
+        maxDependencies: t.maxDependencies,
+        timeoutMs: t.timeoutMs,
+        getPackument: async (dep) => {
+          const raw = await this.deps.registry.getPackument(dep, undefined);
+          return this.deps.visiblePackument === undefined ? raw : await this.deps.visiblePackument(raw);
+        },
+        policyOf: (dep, entry) => this.policyOf(dep, entry),
+      });
+      if (result.resolved.length > 0) {
+        this.deps.logger.debug({ pkg: name, version, deps: result.resolved.join(',') }, 'capgate: @{pkg}@@{version} inherits from @{deps}');
+      }
+      return result;
+    } catch (e) {
+      this.deps.logger.warn({ pkg: name, version, err: errorMessage(e) }, 'capgate: dependencies of @{pkg}@@{version} not resolved: @{err}');
+      return null;
+    }
   }
 
   /**
@@ -493,6 +573,26 @@ function sameVersion(a: string, b: string): boolean {
   const pa = semver.parse(a);
   const pb = semver.parse(b);
   return pa !== null && pb !== null && pa.compare(pb) === 0 && pa.build.join('.') === pb.build.join('.');
+}
+
+/**
+ * New dependencies whose known policy is incomplete (a dependency of theirs could not be known
+ * within the bounds) keep a `new-dependency` flag beside what they pass on: analyzer/diff.ts only
+ * flags dependencies whose policy is entirely unknown.
+ */
+export function withIncomplete(diff: PolicyDiff, base: PackagePolicy | null, next: PackagePolicy, inheritance: Inheritance | null, tierOf: (id: CapabilityId) => Tier): PolicyDiff {
+  if (base === null || inheritance === null || inheritance.incomplete.length === 0) return diff;
+  const evidence = { ...diff.evidence };
+  const flagged = new Set((evidence['new-dependency'] ?? []).map((e) => e.api));
+  const extra = inheritance.incomplete
+    .filter((d) => !flagged.has('dep:' + d))
+    .map((d) => ({ file: 'package.json', line: 0, column: 0, api: 'dep:' + d, snippet: `"${d}": ${JSON.stringify(next.dependencies[d] ?? '')}`.slice(0, 120) }));
+  if (extra.length === 0) return diff;
+  evidence['new-dependency'] = [...(evidence['new-dependency'] ?? []), ...extra];
+  const gained = diff.gained.includes('new-dependency') ? diff.gained : [...diff.gained, 'new-dependency' as const].sort();
+  const tier = tierOf('new-dependency');
+  const decision = diff.decision === 'block' || tier === 'block' ? 'block' : 'flag';
+  return { ...diff, gained, evidence, decision };
 }
 
 /** True when a diff against any baseline is empty: no capabilities, dependencies or install scripts. */

@@ -1,6 +1,7 @@
 // Owns the Verdaccio middleware plugin `capgate` (config key `capgate` under `middlewares`):
 // validates its config, wires the policy store, the analyzer pool and the gate, and mounts the
-// routes before Verdaccio's own router. Verdaccio 6 loads it from the `plugins:` folder as
+// routes before Verdaccio's own router. The same class is the filter plugin (`filters: capgate:`,
+// filter_metadata); both instances share one core (see CapgateCore). Verdaccio 6 loads it from the `plugins:` folder as
 // `verdaccio-capgate` (plugin/loader/verdaccio-capgate.ts) and calls
 // `new Plugin(config, { config: verdaccioConfig, logger })`, then `register_middlewares(app, auth, storage)`.
 import * as path from 'node:path';
@@ -20,6 +21,12 @@ import type { DiffFn, GateLogger, TarballAnalyzer } from './gate';
 import { mountReview } from './review/mount';
 import { capgateApi } from './routes/api';
 import { tarballGate } from './routes/tarball-gate';
+import { BackgroundQueue } from './filter/background';
+import { skipFilterCheckForGate, unfilteredSource } from './filter/bypass';
+import { DecisionIndex } from './filter/decision-index';
+import { MetadataFilter } from './filter/metadata-filter';
+import type { PackumentLike } from './filter/packument-filter';
+import { viewPackument } from './packument';
 import { VerdaccioRegistrySource } from './verdaccio-source';
 import type { VerdaccioAuth, VerdaccioStorage } from './verdaccio-source';
 
@@ -37,6 +44,7 @@ export interface VerdaccioConfigLike {
   readonly configPath?: unknown;
   readonly self_path?: unknown;
   readonly middlewares?: unknown;
+  readonly filters?: unknown;
 }
 
 export interface PluginOptions {
@@ -52,30 +60,37 @@ export interface PluginOverrides {
   readonly rulesVersion?: string;
 }
 
-export default class CapgatePlugin {
+/**
+ * Everything one gated registry process holds once, whichever of the middleware and the filter
+ * plugin Verdaccio constructs first: Verdaccio 6.8 builds the filter instance (storage.init) before
+ * the middleware instance (api/index.js), from the same Config object, so both find one core in
+ * CORES (keyed by that object) and share one store, one analyzer pool, one gate and one index.
+ */
+class CapgateCore {
   readonly config: PluginConfig;
   readonly store: PolicyStore;
   readonly storeDir: string | null;
   readonly logger: GateLogger;
-  private readonly analyzer: TarballAnalyzer & { close?: () => Promise<void> };
-  private readonly diff: DiffFn;
-  private readonly rulesVersion: string;
-  private initPromise: Promise<void> | null = null;
-  /** Instance id, analysis leases, cache invalidation and metrics (plugin/cluster). */
+  readonly analyzer: TarballAnalyzer & { close?: () => Promise<void> };
+  readonly diff: DiffFn;
+  readonly rulesVersion: string;
   readonly cluster: Cluster;
-  /** Webhook alerts from the store's outbox; null without `alerts.targets`. */
   readonly alerts: AlertDispatcher | null;
-  /** Set by register_middlewares. */
+  /** Decisions per package for the metadata filter, dropped on every decision change. */
+  readonly index: DecisionIndex;
+  readonly filter: MetadataFilter;
+  readonly background: BackgroundQueue;
+  readonly injectedStore: boolean;
   gate: Gate | null = null;
+  private initPromise: Promise<void> | null = null;
+  private closing: Promise<void> | null = null;
 
-  constructor(pluginConfig: unknown, options: PluginOptions, overrides: PluginOverrides = {}) {
+  constructor(config: PluginConfig, options: PluginOptions, overrides: PluginOverrides) {
     this.logger = options.logger;
-    // Verdaccio merges the whole server config into a middleware's first argument
-    // (@verdaccio/loaders legacyMergeConfigs), so the block itself is read from the server config.
-    const own = ownBlock(options.config);
-    this.config = parseConfig(own.found ? own.block : pluginConfig);
+    this.config = config;
     this.rulesVersion = overrides.rulesVersion ?? RULES_VERSION;
     this.diff = overrides.diff ?? diffPolicies;
+    this.injectedStore = overrides.store !== undefined;
     if (overrides.store !== undefined) {
       this.store = overrides.store;
       this.storeDir = null;
@@ -107,6 +122,17 @@ export default class CapgatePlugin {
             logger: this.logger,
             onResult: this.cluster.onDeliveryResult,
           });
+    this.index = new DecisionIndex(this.store, this.config.cacheSize);
+    const bg = this.config.background;
+    this.background = new BackgroundQueue({ concurrency: bg.concurrency, queueSize: bg.queueSize, maxWaitMs: bg.maxWaitMs, logger: this.logger });
+    this.filter = new MetadataFilter({
+      index: this.index,
+      mode: this.config.mode,
+      rulesVersion: this.rulesVersion,
+      maxBackgroundVersions: bg.maxVersions,
+      onUndecided: (name, packument, versions) => this.analyseAhead(name, packument, versions),
+      logger: this.logger,
+    });
     this.logger.info(
       { mode: this.config.mode, onError: this.config.onError, store: this.storeDir ?? (overrides.store === undefined ? 'postgres' : 'injected'), rules: this.rulesVersion, instance: this.cluster.instanceId },
       'capgate: loaded (mode @{mode}, onError @{onError}, store @{store}, rules @{rules}, instance @{instance})',
@@ -124,63 +150,169 @@ export default class CapgatePlugin {
     return this.initPromise;
   }
 
-  register_middlewares(app: Application, auth: VerdaccioAuth, storage: VerdaccioStorage): void {
-    const gate = new Gate({
-      config: this.config,
-      store: this.store,
-      registry: new VerdaccioRegistrySource(storage),
-      analyzer: this.cluster.instrument(this.analyzer),
-      diff: this.diff,
-      rulesVersion: this.rulesVersion,
-      logger: this.logger,
-      ...this.cluster.gateDeps((record) => {
-        if (record.state === 'held' || record.state === 'flagged') void this.alerts?.notify(record.state, record);
-      }),
-    });
-    this.gate = gate;
-    this.cluster.attach([(name, version) => gate.invalidate(name, version)]);
-    const startAlerts = (): void => {
-      // The delivery loop starts once the store is ready (retried while it is not).
-      this.ready().then(
-        () => this.alerts?.start(),
-        () => void setTimeout(startAlerts, 5000).unref(),
-      );
-    };
-    if (this.alerts !== null) startAlerts();
-    this.ready().catch((e: unknown) => {
-      this.logger.error({ err: e instanceof Error ? e.message : String(e) }, 'capgate: policy store not ready: @{err}');
-    });
-    const info = { mode: this.config.mode, onError: this.config.onError, rulesVersion: this.rulesVersion };
-    app.use(this.cluster.routes());
-    app.use(capgateApi({ store: this.store, ready: () => this.ready(), auth, logger: this.logger, info }));
-    mountReview(app, {
-      store: this.store,
-      reviewers: this.config.reviewers,
-      auth,
-      ...(this.alerts === null ? {} : { alerts: this.alerts }),
-      onDecisionChanged: (name, version) => {
-        gate.invalidate(name, version);
-        this.cluster.metrics.invalidated('review');
-      },
-      logger: this.logger,
-      ...(this.config.publicUrl === null ? {} : { allowedOrigins: [this.config.publicUrl] }),
-    });
-    const gateHandler = tarballGate({ gate, auth, logger: this.logger, ready: () => this.ready() });
-    app.use(this.cluster.observeTarballs(gateHandler));
+  /** Background analysis of the newest undecided versions of a packument (needs the gate: the middleware). */
+  private analyseAhead(name: string, packument: unknown, versions: readonly string[]): void {
+    const gate = this.gate;
+    if (gate === null) return;
+    const view = viewPackument(packument);
+    for (const version of versions) {
+      const entry = view.versions.get(version);
+      if (entry === undefined) continue;
+      this.background.enqueue(`${name}@${version}`, () => this.ready().then(() => gate.warm({ name, entry, view })));
+    }
   }
 
-  /** Stops the analyzer workers and closes the store (tests, shutdown). */
-  async close(): Promise<void> {
-    this.cluster.close();
-    await this.alerts?.stop();
-    await this.analyzer.close?.();
-    await this.store.close();
+  close(): Promise<void> {
+    if (this.closing === null) {
+      this.closing = (async () => {
+        this.background.close();
+        this.cluster.close();
+        await this.alerts?.stop();
+        await this.analyzer.close?.();
+        await this.store.close();
+      })();
+    }
+    return this.closing;
   }
 }
 
-function ownBlock(config: VerdaccioConfigLike | undefined): { found: boolean; block: unknown } {
-  const mw = config?.middlewares;
-  if (typeof mw === 'object' && mw !== null && 'capgate' in mw) return { found: true, block: (mw as Record<string, unknown>)['capgate'] };
+/** One core per Verdaccio Config object (the middleware and the filter plugin share it). */
+const CORES = new WeakMap<object, CapgateCore>();
+
+export default class CapgatePlugin {
+  private readonly core: CapgateCore;
+
+  constructor(pluginConfig: unknown, options: PluginOptions, overrides: PluginOverrides = {}) {
+    const shareable = Object.keys(overrides).length === 0 && typeof options.config === 'object' && options.config !== null;
+    const existing = shareable ? CORES.get(options.config) : undefined;
+    if (existing !== undefined) {
+      this.core = existing;
+      return;
+    }
+    // Verdaccio merges the whole server config into a plugin's first argument
+    // (@verdaccio/loaders legacyMergeConfigs), so the block itself is read from the server config.
+    this.core = new CapgateCore(parseConfig(ownBlock(options.config, pluginConfig)), options, overrides);
+    if (shareable) CORES.set(options.config, this.core);
+  }
+
+  get config(): PluginConfig {
+    return this.core.config;
+  }
+  get store(): PolicyStore {
+    return this.core.store;
+  }
+  get storeDir(): string | null {
+    return this.core.storeDir;
+  }
+  get logger(): GateLogger {
+    return this.core.logger;
+  }
+  /** Instance id, analysis leases, cache invalidation and metrics (plugin/cluster). */
+  get cluster(): Cluster {
+    return this.core.cluster;
+  }
+  /** Webhook alerts from the store's outbox; null without `alerts.targets`. */
+  get alerts(): AlertDispatcher | null {
+    return this.core.alerts;
+  }
+  /** Set by register_middlewares. */
+  get gate(): Gate | null {
+    return this.core.gate;
+  }
+  /** Background analysis at packument time (tests wait for it with `background.idle()`). */
+  get background(): BackgroundQueue {
+    return this.core.background;
+  }
+
+  /** Initialises the store once; a failed attempt is retried by the next caller. */
+  ready(): Promise<void> {
+    return this.core.ready();
+  }
+
+  /**
+   * Verdaccio filter plugin hook (`filters: capgate:`): hides held and denied versions (enforce
+   * mode), repoints dist-tags, and starts background analysis of the newest undecided versions.
+   */
+  filter_metadata<T extends PackumentLike>(manifest: T): Promise<T> {
+    return this.core.filter.filterMetadata(manifest);
+  }
+
+  register_middlewares(app: Application, auth: VerdaccioAuth, storage: VerdaccioStorage): void {
+    const core = this.core;
+    // The gate reads packuments and tarballs past capgate's own filter (plugin/filter/bypass.ts).
+    skipFilterCheckForGate(storage);
+    const gate = new Gate({
+      config: core.config,
+      store: core.store,
+      registry: unfilteredSource(new VerdaccioRegistrySource(storage)),
+      analyzer: core.cluster.instrument(core.analyzer),
+      diff: core.diff,
+      rulesVersion: core.rulesVersion,
+      logger: core.logger,
+      onChange: (name) => core.index.invalidate(name),
+      visiblePackument: (packument) => core.filter.visible(packument as PackumentLike),
+      ...core.cluster.gateDeps((record) => {
+        if (record.state === 'held' || record.state === 'flagged') void core.alerts?.notify(record.state, record);
+      }),
+    });
+    core.gate = gate;
+    core.cluster.attach([(name, version) => gate.invalidate(name, version), (name) => core.index.invalidate(name)]);
+    const startAlerts = (): void => {
+      // The delivery loop starts once the store is ready (retried while it is not).
+      core.ready().then(
+        () => core.alerts?.start(),
+        () => void setTimeout(startAlerts, 5000).unref(),
+      );
+    };
+    if (core.alerts !== null) startAlerts();
+    core.ready().catch((e: unknown) => {
+      core.logger.error({ err: e instanceof Error ? e.message : String(e) }, 'capgate: policy store not ready: @{err}');
+    });
+    const info = { mode: core.config.mode, onError: core.config.onError, rulesVersion: core.rulesVersion };
+    app.use(core.cluster.routes());
+    app.use(capgateApi({ store: core.store, ready: () => core.ready(), auth, logger: core.logger, info }));
+    mountReview(app, {
+      store: core.store,
+      reviewers: core.config.reviewers,
+      auth,
+      ...(core.alerts === null ? {} : { alerts: core.alerts }),
+      onDecisionChanged: (name, version) => {
+        gate.invalidate(name, version);
+        core.cluster.metrics.invalidated('review');
+      },
+      logger: core.logger,
+      ...(core.config.publicUrl === null ? {} : { allowedOrigins: [core.config.publicUrl] }),
+    });
+    const gateHandler = tarballGate({ gate, auth, logger: core.logger, ready: () => core.ready() });
+    app.use(core.cluster.observeTarballs(gateHandler));
+  }
+
+  /** Stops background analysis and the analyzer workers and closes the store (tests, shutdown); shared, so once. */
+  close(): Promise<void> {
+    return this.core.close();
+  }
+}
+
+/**
+ * The plugin block: `middlewares: capgate:` (one config for the gate and the filter). A
+ * `filters: capgate:` block only enables the filter; it holds the options when there is no
+ * middleware block, and must be empty when there is one (two configs for one gate would disagree).
+ */
+function ownBlock(config: VerdaccioConfigLike | undefined, fallback: unknown): unknown {
+  const mw = blockOf(config?.middlewares);
+  const filter = blockOf(config?.filters);
+  if (mw.found) {
+    if (filter.found && filter.block !== null && filter.block !== undefined && !(typeof filter.block === 'object' && Object.keys(filter.block).length === 0)) {
+      throw new ConfigError(['filters.capgate: leave empty (`capgate: {}`) when `middlewares: capgate:` is configured; options belong under middlewares']);
+    }
+    return mw.block;
+  }
+  if (filter.found) return filter.block;
+  return fallback;
+}
+
+function blockOf(section: unknown): { found: boolean; block: unknown } {
+  if (typeof section === 'object' && section !== null && 'capgate' in section) return { found: true, block: (section as Record<string, unknown>)['capgate'] };
   return { found: false, block: undefined };
 }
 
