@@ -9,6 +9,8 @@ import type { AnalysisCoordinator, GateLogger, GateObserver, TarballAnalyzer } f
 import { CapgateMetrics, countTarballAnswer, instrumentAnalyzer, metricsRoute } from '../metrics';
 import { parseTarballRequest } from '../tarball-url';
 import { instanceIdOf, ownerIdOf } from './instance';
+import { startAlertSweep } from './alert-sweep';
+import type { SweepAlerts } from './alert-sweep';
 import { subscribeInvalidation } from './invalidation';
 import type { Invalidator } from './invalidation';
 import { LeaseCoordinator } from './lease';
@@ -18,6 +20,8 @@ export { instanceIdOf, ownerIdOf } from './instance';
 export { LeaseCoordinator, leaseKey } from './lease';
 export type { LeaseCoordinatorOptions, LeaseMetrics, OnceRequest } from './lease';
 export { subscribeInvalidation } from './invalidation';
+export { startAlertSweep, sweepAlerts } from './alert-sweep';
+export type { SweepAlerts, SweepDeps } from './alert-sweep';
 export type { Invalidator } from './invalidation';
 export { selectedStoreType } from './store-choice';
 export { delayedForTests, TEST_DELAY_ENV } from './test-delay';
@@ -48,6 +52,7 @@ export class Cluster {
   private readonly logger: GateLogger;
   private readonly env: NodeJS.ProcessEnv;
   private unsubscribe: (() => void) | null = null;
+  private stopSweep: (() => void) | null = null;
 
   constructor(opts: ClusterOptions) {
     this.config = opts.config;
@@ -124,12 +129,23 @@ export class Cluster {
     };
   }
 
+  /**
+   * Re-enqueues the alerts of recent decisions (idempotent) now and every 5 minutes, so an instance
+   * killed between storing a decision and enqueueing its alert loses no alert (alert-sweep.ts).
+   */
+  sweepAlerts(alerts: SweepAlerts): void {
+    if (this.stopSweep !== null) return;
+    this.stopSweep = startAlertSweep({ store: this.store, alerts, logger: this.logger });
+  }
+
   /** For the alert dispatcher's `onResult`. */
   readonly onDeliveryResult = (r: { readonly ok: boolean }): void => this.metrics.delivery(r.ok);
 
   close(): void {
     this.unsubscribe?.();
     this.unsubscribe = null;
+    this.stopSweep?.();
+    this.stopSweep = null;
   }
 }
 
