@@ -260,7 +260,12 @@ export default class CapgatePlugin {
     const startAlerts = (): void => {
       // The delivery loop starts once the store is ready (retried while it is not).
       core.ready().then(
-        () => core.alerts?.start(),
+        () => {
+          if (core.alerts === null) return;
+          core.alerts.start();
+          // Re-enqueues the alerts of recent decisions, in case an instance died between a decision and its alert.
+          core.cluster.sweepAlerts(core.alerts);
+        },
         () => void setTimeout(startAlerts, 5000).unref(),
       );
     };
