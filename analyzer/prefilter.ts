@@ -252,9 +252,6 @@ export function needsFullScan(ast: t.File, sink?: PrefilterSink): boolean {
     const node = stack.pop() as t.Node;
     if (needed && sink === undefined) return true;
     const scope = scopeOf(node, outer) ?? outer;
-    const push = (child: t.Node, p: t.Node): void => {
-      stack.push(child, p, scope);
-    };
     switch (node.type) {
       case 'StringLiteral':
         sink?.onString(node, parent);
@@ -292,7 +289,7 @@ export function needsFullScan(ast: t.File, sink?: PrefilterSink): boolean {
             if (isCapabilitySpec(spec)) needed = true;
           }
           // Do not visit the `require` identifier itself: it is a plain static load.
-          if (a0 !== undefined) push(a0, node);
+          if (a0 !== undefined) stack.push(a0, node, scope);
           continue;
         }
         // setTimeout('code') / setTimeout(s) where s may be a string: the engine decides.
@@ -314,8 +311,8 @@ export function needsFullScan(ast: t.File, sink?: PrefilterSink): boolean {
         // Computed keys only matter on objects that are themselves interesting (a global, process,
         // module...), and those roots are judged as identifiers; x.constructor.constructor spellings
         // are judged at the call.
-        if (node.computed) push(node.property, node);
-        push(node.object, node);
+        if (node.computed) stack.push(node.property, node, scope);
+        stack.push(node.object, node, scope);
         continue;
       }
       case 'AssignmentExpression':
@@ -343,16 +340,16 @@ export function needsFullScan(ast: t.File, sink?: PrefilterSink): boolean {
       case 'ObjectProperty':
       case 'ClassProperty':
       case 'ClassPrivateProperty':
-        if (node.type !== 'ClassPrivateProperty' && node.computed) push(node.key, node);
-        if (node.value != null) push(node.value, node);
-        if ('decorators' in node && node.decorators) for (const d of node.decorators) push(d, node);
+        if (node.type !== 'ClassPrivateProperty' && node.computed) stack.push(node.key, node, scope);
+        if (node.value != null) stack.push(node.value, node, scope);
+        if ('decorators' in node && node.decorators) for (const d of node.decorators) stack.push(d, node, scope);
         continue;
       case 'ObjectMethod':
       case 'ClassMethod':
       case 'ClassPrivateMethod':
-        if (node.type !== 'ClassPrivateMethod' && node.computed) push(node.key, node);
-        for (const p of node.params) push(p, node);
-        push(node.body, node);
+        if (node.type !== 'ClassPrivateMethod' && node.computed) stack.push(node.key, node, scope);
+        for (const p of node.params) stack.push(p, node, scope);
+        stack.push(node.body, node, scope);
         continue;
       default:
         break;
@@ -365,10 +362,10 @@ export function needsFullScan(ast: t.File, sink?: PrefilterSink): boolean {
       if (Array.isArray(v)) {
         for (let j = v.length - 1; j >= 0; j--) {
           const c = v[j] as t.Node | null;
-          if (c !== null && typeof c === 'object') push(c, node);
+          if (c !== null && typeof c === 'object') stack.push(c, node, scope);
         }
       } else if (typeof v === 'object' && 'type' in v) {
-        push(v as t.Node, node);
+        stack.push(v as t.Node, node, scope);
       }
     }
   }
