@@ -153,12 +153,17 @@ describe('two gated registries on one PostgreSQL store', () => {
     const viaA = await makeProject(a.url);
     const viaB = await makeProject(b.url);
     expect((await viaA.npm(['install', 'cl-spawn@1.0.0'])).code).toBe(0);
+    // b decides the update (held: it gained child-process) and refuses its tarball.
+    const direct = await httpGet(`${b.url}cl-spawn/-/cl-spawn-1.1.0.tgz`);
+    expect(direct.status).toBe(403);
+    expect(direct.text).toContain('child-process');
+    // npm through either instance cannot have it (hidden from the packument, or refused), and both
+    // now cache the hold.
     const refusedB = await viaB.npm(['install', 'cl-spawn@1.1.0']);
     expect(refusedB.code).not.toBe(0);
-    expect(refusedB.output).toContain('child-process');
-    // a refuses too (and now caches the hold in its LRU).
     const refusedA = await viaA.npm(['install', 'cl-spawn@1.1.0']);
     expect(refusedA.code).not.toBe(0);
+    expect(await httpGet(`${a.url}cl-spawn/-/cl-spawn-1.1.0.tgz`)).toMatchObject({ status: 403 });
     expect((await decisionVia(a, 'cl-spawn', '1.1.0'))['state']).toBe('held');
 
     const approve = await requestJson('POST', `${a.url}-/capgate/v1/reviews/cl-spawn/1.1.0`, { decision: 'approve', reason: 'e2e: reviewed the exec' }, reviewerToken);

@@ -120,6 +120,22 @@ const ANALYZER_CODES: ReadonlySet<string> = new Set([
 
 const REFUSING_STATES: ReadonlySet<VersionState> = new Set(['held', 'denied']);
 
+/** Why an earlier version cannot serve as a baseline (skipped; anything else is a failure of the gate). */
+const BASELINE_SKIP_CODES: ReadonlySet<GateErrorCode> = new Set([
+  'CAPGATE_NOT_FOUND',
+  'CAPGATE_TARBALL_TOO_LARGE',
+  'CAPGATE_INTEGRITY_MISMATCH',
+  'CAPGATE_MANIFEST_MISMATCH',
+  'CAPGATE_ARCHIVE_CORRUPT',
+  'CAPGATE_ARCHIVE_LIMIT',
+  'CAPGATE_ANALYSIS_TIMEOUT',
+  'CAPGATE_ANALYSIS_FAILED',
+  'CAPGATE_INTERNAL',
+]);
+
+/** An analysis outcome shared between callers with different failure rules. */
+type PolicyResult = { readonly ok: true; readonly policy: PackagePolicy } | { readonly ok: false; readonly error: GateError };
+
 interface BaselineChoice {
   readonly version: string | null;
   readonly policy: PackagePolicy | null;
@@ -138,7 +154,8 @@ export class Gate {
    */
   private readonly files: LRUCache<string, VersionEntry>;
   private readonly flights = new Map<string, Promise<{ record: DecisionRecord | null; bytes: Buffer; failure: GateError | null }>>();
-  private readonly policyFlights = new Map<string, Promise<PackagePolicy | null>>();
+  /** One analysis per tarball whoever needs it (its decision, a baseline, a dependency's inheritance). */
+  private readonly policyFlights = new Map<string, Promise<PolicyResult>>();
 
   constructor(deps: GateDeps) {
     this.deps = deps;
@@ -323,15 +340,10 @@ export class Gate {
   }
 
   private async analyseAndDecide(name: string, version: string, sri: string, bytes: Buffer, view: PackumentView): Promise<DecisionRecord> {
-    const policy = await this.analyze(name, version, bytes);
-    if (policy.name !== name || !sameVersion(policy.version, version)) {
-      throw new GateError('CAPGATE_MANIFEST_MISMATCH', `the tarball's package.json says ${policy.name || '(no name)'}@${policy.version || '(no version)'}`, {
-        name,
-        version,
-        found: { name: policy.name, version: policy.version },
-      });
-    }
-    await this.storeCall(() => this.deps.store.putPolicy({ name, version, integrity: sri, policy }));
+    // The policy may be known already (analysed as another version's baseline or dependency).
+    const result = await this.sharedPolicy(name, version, sri, async () => bytes);
+    if (!result.ok) throw result.error;
+    const policy = result.policy;
     // A version that can do nothing and depends on nothing gains nothing against any baseline:
     // its baseline is named but not analysed (the analysis pool is what a cold install waits on).
     const baseline = await this.findBaseline(name, version, view, { analyse: !canGainNothing(policy) });
@@ -454,44 +466,56 @@ export class Gate {
       this.deps.logger.debug({ pkg: name, version: entry.version, reason: digest.reason }, 'capgate: skipping baseline candidate @{pkg}@@{version}');
       return null;
     }
-    const sri = digest.expected.sri;
-    const stored = await this.storeCall(() => this.deps.store.getPolicy({ name, version: entry.version }));
-    if (stored !== null && stored.integrity === sri && stored.policy.rulesVersion === this.deps.rulesVersion) return stored.policy;
-    const k = `${key(name, entry.version)}#${sri}`;
+    const expected = digest.expected;
+    const result = await this.sharedPolicy(name, entry.version, expected.sri, async () => {
+      const bytes = await this.readBytes(name, entry);
+      if (!matchesDigest(bytes, expected)) throw new GateError('CAPGATE_INTEGRITY_MISMATCH', 'baseline tarball does not match its integrity');
+      return bytes;
+    });
+    if (result.ok) return result.policy;
+    // A broken earlier tarball cannot serve as a baseline; infrastructure failures propagate.
+    if (BASELINE_SKIP_CODES.has(result.error.code)) return this.skip(name, entry.version, result.error);
+    throw result.error;
+  }
+
+  /**
+   * The policy of exactly these bytes (name, version, integrity, rules): the stored one, else one
+   * analysis shared by every caller in this process (single-flight) and across instances (the
+   * coordinator's `policy:` lease), stored for the next caller. Failures are results, not throws,
+   * so each caller applies its own rule (a decision fails, a baseline is skipped).
+   */
+  private sharedPolicy(name: string, version: string, sri: string, readBytes: () => Promise<Buffer>): Promise<PolicyResult> {
+    const k = `${key(name, version)}#${sri}`;
     let flight = this.policyFlights.get(k);
     if (flight === undefined) {
-      const stale = async (): Promise<PackagePolicy | null> => {
-        const s = await this.storeCall(() => this.deps.store.getPolicy({ name, version: entry.version }));
-        return s !== null && s.integrity === sri && s.policy.rulesVersion === this.deps.rulesVersion ? s.policy : null;
+      const stored = async (): Promise<PolicyResult | null> => {
+        const s = await this.storeCall(() => this.deps.store.getPolicy({ name, version }));
+        return s !== null && s.integrity === sri && s.policy.rulesVersion === this.deps.rulesVersion ? { ok: true, policy: s.policy } : null;
       };
-      flight = this.once(`policy:${k}`, name, entry.version, stale, () => this.computeBaselinePolicy(name, entry, digest.expected)).finally(() => this.policyFlights.delete(k));
+      flight = (async (): Promise<PolicyResult> => (await stored()) ?? this.once(`policy:${k}`, name, version, stored, () => this.analysePolicy(name, version, sri, readBytes)))()
+        .catch((e: unknown): PolicyResult => ({ ok: false, error: toGateError(e, { name, version }) }))
+        .finally(() => this.policyFlights.delete(k));
       this.policyFlights.set(k, flight);
     }
     return flight;
   }
 
-  private async computeBaselinePolicy(name: string, entry: VersionEntry, expected: ExpectedDigest): Promise<PackagePolicy | null> {
-    const version = entry.version;
-    let bytes: Buffer;
+  private async analysePolicy(name: string, version: string, sri: string, readBytes: () => Promise<Buffer>): Promise<PolicyResult> {
     try {
-      bytes = await this.readBytes(name, entry);
+      const policy = await this.analyze(name, version, await readBytes());
+      if (policy.name !== name || !sameVersion(policy.version, version)) {
+        const error = new GateError('CAPGATE_MANIFEST_MISMATCH', `the tarball's package.json says ${policy.name || '(no name)'}@${policy.version || '(no version)'}`, {
+          name,
+          version,
+          found: { name: policy.name, version: policy.version },
+        });
+        return { ok: false, error };
+      }
+      await this.storeCall(() => this.deps.store.putPolicy({ name, version, integrity: sri, policy }));
+      return { ok: true, policy };
     } catch (e) {
-      const err = toGateError(e);
-      if (err.code === 'CAPGATE_NOT_FOUND' || err.code === 'CAPGATE_TARBALL_TOO_LARGE') return this.skip(name, version, err);
-      throw err;
+      return { ok: false, error: toGateError(e, { name, version }) };
     }
-    if (!matchesDigest(bytes, expected)) return this.skip(name, version, new GateError('CAPGATE_INTEGRITY_MISMATCH', 'baseline tarball does not match its integrity'));
-    let policy: PackagePolicy;
-    try {
-      policy = await this.analyze(name, version, bytes);
-    } catch (e) {
-      return this.skip(name, version, toGateError(e));
-    }
-    if (policy.name !== name || !sameVersion(policy.version, version)) {
-      return this.skip(name, version, new GateError('CAPGATE_MANIFEST_MISMATCH', 'baseline package.json does not match'));
-    }
-    await this.storeCall(() => this.deps.store.putPolicy({ name, version, integrity: expected.sri, policy }));
-    return policy;
   }
 
   private skip(name: string, version: string, err: GateError): null {
