@@ -98,6 +98,17 @@ describe('evasions', () => {
     expectCaps('export { exec } from "node:child_process"', ['child-process']);
   });
 
+  it('aliases used in later top-level statements are followed (the prefilter keeps them)', () => {
+    expectCaps('const fs = require("fs");\nconst unrelated = 1;\nfunction save(p) { return fs.writeFileSync(p, "x") }\nmodule.exports = save;', ['fs-write']);
+    expectCaps('const m = module;\nconst a = [1, 2];\nm.constructor._load("x");', ['module-internals']);
+    expectCaps('let e;\ne = process.env;\nconst k = Object.keys(e);', ['env-enumerate']);
+  });
+
+  it('an encoded blob in one statement and a sink in another are paired', () => {
+    const blob = Buffer.from(Array.from({ length: 900 }, (_, i) => (i * 7919) % 251)).toString('base64');
+    expectCaps(`const payload = "${blob}";\nconst x = 1;\neval(decode(payload));`, ['obfuscation', 'code-eval']);
+  });
+
   it('shadowed names are not findings', () => {
     expectCaps('function f(require, eval, fetch, process) { require("child_process"); eval("x"); fetch("u"); process.env.X }', [], ['child-process', 'code-eval', 'network', 'env-read']);
   });
