@@ -1,4 +1,4 @@
-import { DEFAULT_CONFIG, parseConfig } from './config';
+import { DEFAULT_CONFIG, newPackagePolicyFor, parseConfig } from './config';
 import { ConfigError } from './errors';
 
 describe('parseConfig', () => {
@@ -50,5 +50,35 @@ describe('parseConfig', () => {
   it('refuses a non-object block', () => {
     expect(() => parseConfig('enforce')).toThrow(/expected an object/);
     expect(() => parseConfig([1])).toThrow(ConfigError);
+  });
+});
+
+describe('parseConfig: resolver options (issue 5)', () => {
+  it('defaults background analysis and transitive inheritance, and takes newPackage as a word or per scope', () => {
+    const d = parseConfig(undefined);
+    expect(d.background).toEqual({ maxVersions: 3, concurrency: 1, queueSize: 200, maxWaitMs: 60_000 });
+    expect(d.transitive).toEqual({ depth: 2, maxDependencies: 16, timeoutMs: 20_000 });
+    expect(d.newPackageScopes).toEqual({});
+    const c = parseConfig({ newPackage: { default: 'block', scopes: { '@corp': 'allow' } }, background: { maxVersions: 0 }, transitive: { depth: 1 } });
+    expect(c.newPackage).toBe('block');
+    expect(newPackagePolicyFor(c, '@corp/tool')).toBe('allow');
+    expect(newPackagePolicyFor(c, '@other/tool')).toBe('block');
+    expect(newPackagePolicyFor(c, 'corp')).toBe('block');
+    expect(c.background.maxVersions).toBe(0);
+    expect(c.transitive.depth).toBe(1);
+    expect(Object.isFrozen(c.newPackageScopes)).toBe(true);
+  });
+
+  it('reports bad resolver options together', () => {
+    expect(() =>
+      parseConfig({ newPackage: { default: 'maybe', scopes: { corp: 'allow', '@ok': 'never' }, extra: 1 }, background: { concurrency: 0, nope: 1 }, transitive: { depth: 9 } }),
+    ).toThrow(/newPackage\.default[\s\S]*newPackage\.extra|newPackage\.extra[\s\S]*newPackage\.default/);
+    let issues: readonly string[] = [];
+    try {
+      parseConfig({ newPackage: { default: 'maybe', scopes: { corp: 'allow', '@ok': 'never' }, extra: 1 }, background: { concurrency: 0, nope: 1 }, transitive: { depth: 9 } });
+    } catch (e) {
+      issues = (e as ConfigError).issues;
+    }
+    expect(issues).toHaveLength(7);
   });
 });

@@ -122,7 +122,8 @@ class CapgateCore {
             logger: this.logger,
             onResult: this.cluster.onDeliveryResult,
           });
-    this.index = new DecisionIndex(this.store, this.config.cacheSize);
+    // The store is initialised on first use, also when only the filter is configured.
+    this.index = new DecisionIndex({ listDecisions: async (q) => (await this.ready(), this.store.listDecisions(q)) }, this.config.cacheSize);
     const bg = this.config.background;
     this.background = new BackgroundQueue({ concurrency: bg.concurrency, queueSize: bg.queueSize, maxWaitMs: bg.maxWaitMs, logger: this.logger });
     this.filter = new MetadataFilter({
