@@ -2,28 +2,49 @@
 // applies filter plugins inside storage.getPackage (lib/storage.js _syncUplinksMetadata ->
 // _applyFilters) and before every storage.getTarball (_isTarballAllowedByFilters, which re-reads
 // the cached packument from disk and runs the filters). The gate must see hidden versions (to refuse
-// a lockfile's hidden version with its own reason, not a 404) and read their bytes, so its calls run
-// inside an AsyncLocalStorage context that capgate's filter_metadata recognises and passes through.
-import { AsyncLocalStorage } from 'node:async_hooks';
+// a lockfile's hidden version with its own reason, not a 404) and read past the filter check.
+//
+// No AsyncLocalStorage: on Node 20 it turns on a promise hook for the whole process, a cost every
+// request of the registry would pay. Instead a filtered packument carries the packument it was made
+// from under a non-enumerable symbol (never serialised, kept by Verdaccio's in-place clean-up), and
+// the per-tarball check is skipped while the gate's own getTarball call runs (Verdaccio calls it
+// synchronously from getTarball).
 import type { RegistrySource } from '../gate';
 
-const bypass = new AsyncLocalStorage<true>();
+const UNFILTERED = Symbol.for('capgate.unfilteredPackument');
 
-/** Runs `fn` (and everything it starts asynchronously) with capgate's metadata filter switched off. */
-export function unfiltered<T>(fn: () => T): T {
-  return bypass.run(true, fn);
+/** Marks `filtered` as made from `original` (non-enumerable: JSON and spreads never see it). */
+export function markFiltered<T extends object>(filtered: T, original: object): T {
+  Object.defineProperty(filtered, UNFILTERED, { value: original, enumerable: false, configurable: true });
+  return filtered;
 }
 
-/** True inside `unfiltered`: the caller is the gate, which must see every version. */
-export function isUnfiltered(): boolean {
-  return bypass.getStore() === true;
+/** The packument a filtered packument was made from, else the packument itself. */
+export function unfilteredOf(packument: unknown): unknown {
+  if (typeof packument !== 'object' || packument === null) return packument;
+  const original = (packument as { [UNFILTERED]?: unknown })[UNFILTERED];
+  return original === undefined ? packument : original;
 }
 
-/** The same registry source with every call made inside `unfiltered`. */
+let gateReads = 0;
+
+/** True while the gate's own tarball read is being set up (synchronously). */
+export function isGateRead(): boolean {
+  return gateReads > 0;
+}
+
+/** The same registry source, seeing hidden versions and reading past Verdaccio's filter check. */
 export function unfilteredSource(source: RegistrySource): RegistrySource {
   return {
-    getPackument: (name, ctx) => unfiltered(() => source.getPackument(name, ctx)),
-    readTarball: (name, filename, maxBytes) => unfiltered(() => source.readTarball(name, filename, maxBytes)),
+    getPackument: async (name, ctx) => unfilteredOf(await source.getPackument(name, ctx)),
+    readTarball: (name, filename, maxBytes) => {
+      gateReads++;
+      try {
+        return source.readTarball(name, filename, maxBytes);
+      } finally {
+        gateReads--;
+      }
+    },
   };
 }
 
@@ -32,20 +53,19 @@ export interface FilterCheckingStorage {
   _isTarballAllowedByFilters?: (name: string, filename: string) => Promise<boolean>;
 }
 
-const PATCHED = Symbol.for('capgate.unfilteredTarballCheck');
+const PATCHED = Symbol.for('capgate.gateSkipsTarballFilterCheck');
 
 /**
- * Makes Verdaccio's per-tarball filter check free for the gate's own reads: inside `unfiltered` the
- * answer is always "allowed" (capgate's filter would pass everything through anyway), so the cached
- * packument is not read from disk and parsed again for every tarball the gate serves. Other callers
- * get Verdaccio's check unchanged. A storage without the method (another Verdaccio) is left alone.
+ * Makes Verdaccio's per-tarball filter check free for the gate's own reads: the gate decides every
+ * tarball itself, so the cached packument is not read from disk and filtered again for each one.
+ * Other callers get Verdaccio's check unchanged. A storage without the method is left alone.
  */
 export function skipFilterCheckForGate(storage: object): void {
   const s = storage as FilterCheckingStorage & { [PATCHED]?: true };
   const original = s._isTarballAllowedByFilters;
   if (typeof original !== 'function' || s[PATCHED] === true) return;
   s._isTarballAllowedByFilters = function (this: unknown, name: string, filename: string): Promise<boolean> {
-    if (isUnfiltered()) return Promise.resolve(true);
+    if (isGateRead()) return Promise.resolve(true);
     return original.call(storage, name, filename);
   };
   s[PATCHED] = true;

@@ -1,6 +1,6 @@
 import { DecisionIndex } from './decision-index';
 import { MetadataFilter, newestUndecided } from './metadata-filter';
-import { unfiltered } from './bypass';
+import { unfilteredOf } from './bypass';
 import type { DecisionRecord, PolicyStore, VersionState } from '../../policy-store/store';
 
 const INTEGRITY = (v: string): string => `sha512-${Buffer.from(v.padEnd(64, '.')).toString('base64')}`;
@@ -73,12 +73,16 @@ describe('MetadataFilter', () => {
     expect(await filter.filterMetadata(p)).toBe(p);
   });
 
-  it('passes everything through inside unfiltered() (the gate) and in monitor mode', async () => {
+  it('keeps the unfiltered packument for the gate (never serialised), and hides nothing in monitor mode', async () => {
     const enforce = setup();
     enforce.store.set('1.1.0', 'held');
     const p = packument(['1.0.0', '1.1.0'], '1.1.0');
-    expect(await unfiltered(() => enforce.filter.filterMetadata(p))).toBe(p);
-    expect(Object.keys((await enforce.filter.filterMetadata(p)).versions)).toEqual(['1.0.0']);
+    const out = await enforce.filter.filterMetadata(p);
+    expect(Object.keys(out.versions)).toEqual(['1.0.0']);
+    expect(unfilteredOf(out)).toBe(p);
+    expect(unfilteredOf(p)).toBe(p);
+    expect(JSON.stringify(out)).not.toContain('1.1.0');
+    expect(unfilteredOf({ ...out })).not.toBe(p);
     const monitor = setup('monitor');
     monitor.store.set('1.1.0', 'held');
     expect(await monitor.filter.filterMetadata(p)).toBe(p);

@@ -2,12 +2,12 @@
 // and denied versions from packuments and repoints dist-tags (hideVersions), so resolvers (npm,
 // pnpm, yarn) fall back to the last allowed version, and starts the background analysis of the
 // newest undecided versions. A package no decision touches gets the very object Verdaccio passed
-// in. The gate's own reads run inside `unfiltered` (bypass.ts) and pass through untouched.
+// in. A filtered packument carries the one it was made from, for the gate (bypass.ts).
 import { LRUCache } from 'lru-cache';
 import semver from 'semver';
 import type { GateLogger } from '../gate';
 import { expectedDigest } from '../integrity';
-import { isUnfiltered } from './bypass';
+import { markFiltered } from './bypass';
 import type { DecisionIndex, IndexedDecision, PackageDecisions } from './decision-index';
 import { hideVersions } from './packument-filter';
 import type { PackumentLike } from './packument-filter';
@@ -39,7 +39,6 @@ export class MetadataFilter {
 
   /** Verdaccio's filter hook. Never rejects for a store failure: the manifest passes unchanged (the tarball gate still decides). */
   async filterMetadata<T extends PackumentLike>(manifest: T): Promise<T> {
-    if (isUnfiltered()) return manifest;
     const name = manifest.name;
     if (typeof name !== 'string' || typeof manifest.versions !== 'object' || manifest.versions === null) return manifest;
     let decisions: PackageDecisions;
@@ -81,7 +80,8 @@ export class MetadataFilter {
     }
     const result = hideVersions(manifest, hide);
     this.opts.logger.debug({ pkg: name, versions: result.hidden.join(',') }, 'capgate: packument of @{pkg} hides @{versions}');
-    return result.packument;
+    // The gate reads packuments through Verdaccio too and must still see every version (bypass.ts).
+    return markFiltered(result.packument, manifest);
   }
 }
 
