@@ -27,6 +27,18 @@ export function unfilteredOf(packument: unknown): unknown {
 }
 
 let gateReads = 0;
+/** name -> the gate's packument reads in progress (their filter pass starts no background analysis). */
+const gatePackumentReads = new Map<string, number>();
+
+/**
+ * True while the gate itself reads `name`'s packument: background analysis is for what clients
+ * resolve, not for every package whose tarball the gate checks (a lockfile install would otherwise
+ * queue the newest versions of its whole tree). Best effort: a client request for the same name at
+ * that moment starts none either.
+ */
+export function isGatePackumentRead(name: string): boolean {
+  return (gatePackumentReads.get(name) ?? 0) > 0;
+}
 
 /** True while the gate's own tarball read is being set up (synchronously). */
 export function isGateRead(): boolean {
@@ -36,7 +48,16 @@ export function isGateRead(): boolean {
 /** The same registry source, seeing hidden versions and reading past Verdaccio's filter check. */
 export function unfilteredSource(source: RegistrySource): RegistrySource {
   return {
-    getPackument: async (name, ctx) => unfilteredOf(await source.getPackument(name, ctx)),
+    getPackument: async (name, ctx) => {
+      gatePackumentReads.set(name, (gatePackumentReads.get(name) ?? 0) + 1);
+      try {
+        return unfilteredOf(await source.getPackument(name, ctx));
+      } finally {
+        const n = (gatePackumentReads.get(name) ?? 1) - 1;
+        if (n <= 0) gatePackumentReads.delete(name);
+        else gatePackumentReads.set(name, n);
+      }
+    },
     readTarball: (name, filename, maxBytes) => {
       gateReads++;
       try {

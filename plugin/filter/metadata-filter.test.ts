@@ -1,6 +1,6 @@
 import { DecisionIndex } from './decision-index';
 import { MetadataFilter, newestUndecided } from './metadata-filter';
-import { unfilteredOf } from './bypass';
+import { unfilteredOf, unfilteredSource } from './bypass';
 import type { DecisionRecord, PolicyStore, VersionState } from '../../policy-store/store';
 
 const INTEGRITY = (v: string): string => `sha512-${Buffer.from(v.padEnd(64, '.')).toString('base64')}`;
@@ -111,5 +111,20 @@ describe('newestUndecided', () => {
     expect(newestUndecided(p, new Map(), 'r1', 2)).toEqual(['2.0.0-rc.1', '1.1.0']);
     const decided = new Map([['1.1.0', { state: 'allowed' as const, integrity: INTEGRITY('1.1.0'), rulesVersion: 'r1' }]]);
     expect(newestUndecided(p, decided, 'r1', 5)).toEqual(['2.0.0-rc.1']);
+  });
+});
+
+describe('MetadataFilter and the gate\'s own reads', () => {
+  it('starts no background analysis for a packument the gate itself is reading', async () => {
+    const { filter, undecided } = setup();
+    const p = packument(['1.0.0', '1.1.0'], '1.1.0');
+    const source = unfilteredSource({
+      getPackument: async () => filter.filterMetadata(p),
+      readTarball: async () => Buffer.alloc(0),
+    });
+    expect(await source.getPackument('pkg', undefined)).toBe(p);
+    expect(undecided).toEqual([]);
+    await filter.filterMetadata(p);
+    expect(undecided).toEqual([['1.1.0', '1.0.0']]);
   });
 });

@@ -7,7 +7,7 @@ import { LRUCache } from 'lru-cache';
 import semver from 'semver';
 import type { GateLogger } from '../gate';
 import { expectedDigest } from '../integrity';
-import { markFiltered } from './bypass';
+import { isGatePackumentRead, markFiltered } from './bypass';
 import type { DecisionIndex, IndexedDecision, PackageDecisions } from './decision-index';
 import { hideVersions } from './packument-filter';
 import type { PackumentLike } from './packument-filter';
@@ -48,7 +48,7 @@ export class MetadataFilter {
       this.opts.logger.warn({ pkg: name, err: e instanceof Error ? e.message : String(e) }, 'capgate: packument of @{pkg} served unfiltered: decisions unavailable (@{err})');
       return manifest;
     }
-    if (this.opts.maxBackgroundVersions > 0 && this.opts.onUndecided !== undefined && this.shouldScan(name, manifest, decisions)) {
+    if (this.opts.maxBackgroundVersions > 0 && this.opts.onUndecided !== undefined && !isGatePackumentRead(name) && this.shouldScan(name, manifest, decisions)) {
       const undecided = newestUndecided(manifest, decisions, this.opts.rulesVersion, this.opts.maxBackgroundVersions);
       if (undecided.length > 0) this.opts.onUndecided(name, manifest, undecided);
     }
