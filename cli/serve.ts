@@ -125,11 +125,17 @@ export async function startServe(opts: ServeOptions = {}): Promise<ServeHandle> 
   });
   const actual = (server.address() as AddressInfo).port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${actual}/`;
-  const close = (): Promise<void> =>
-    new Promise((resolve) => {
+  const close = async (): Promise<void> => {
+    await new Promise<void>((resolve) => {
       server.closeAllConnections();
       server.close(() => resolve());
     });
+    // Release what the plugin holds (analysis leases, outbox claims, workers, the store) rather than
+    // leaving other instances to wait for them to expire.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the same module Verdaccio loaded
+    const plugin = require('../plugin/index') as { closeAllCores?: () => Promise<void> };
+    await plugin.closeAllCores?.();
+  };
   if (isSelf(upstream.url, host, actual)) {
     await close();
     throw new ServeError('CAPGATE_SERVE_SELF_PROXY', `the upstream ${upstream.url} is this registry itself`);

@@ -88,6 +88,7 @@ class CapgateCore {
   constructor(config: PluginConfig, options: PluginOptions, overrides: PluginOverrides) {
     this.logger = options.logger;
     this.config = config;
+    LIVE_CORES.add(this);
     this.rulesVersion = overrides.rulesVersion ?? RULES_VERSION;
     this.diff = overrides.diff ?? diffPolicies;
     this.injectedStore = overrides.store !== undefined;
@@ -165,6 +166,7 @@ class CapgateCore {
 
   close(): Promise<void> {
     if (this.closing === null) {
+      LIVE_CORES.delete(this);
       this.closing = (async () => {
         this.background.close();
         this.cluster.close();
@@ -175,6 +177,14 @@ class CapgateCore {
     }
     return this.closing;
   }
+}
+
+/** Cores not yet closed in this process, so that `capgate serve` can release leases, claims and workers on SIGTERM. */
+const LIVE_CORES = new Set<CapgateCore>();
+
+/** Closes every capgate core of this process (shutdown of `capgate serve`). */
+export async function closeAllCores(): Promise<void> {
+  await Promise.all([...LIVE_CORES].map((core) => core.close()));
 }
 
 /** One core per Verdaccio Config object (the middleware and the filter plugin share it). */
