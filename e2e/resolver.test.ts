@@ -3,10 +3,9 @@
 // disappear from packuments once background analysis has decided them, so `npm install pkg` takes
 // the last allowed version; approval brings them back at once; a lockfile naming a hidden version
 // still gets the gate's 403 and reason; a new dependency that spawns processes holds its parent.
-import * as fs from 'node:fs/promises';
-import * as path from 'node:path';
 import { integrityOf, makePackage } from '../test-support/make-package';
 import { removeTempDirs, startGated } from './support/gated';
+import { writePinnedLockfile } from './support/lockfile';
 import type { Gated } from './support/gated';
 import { makeProject } from './support/npm';
 import type { Project } from './support/npm';
@@ -56,16 +55,16 @@ async function decisionOf(name: string, version: string): Promise<Record<string,
 
 /** A project whose lockfile pins name@version (resolved through the gated registry), as a teammate's commit would. */
 async function lockedProject(pins: readonly { name: string; version: string }[]): Promise<Project> {
-  const first = pins[0];
-  if (first === undefined) throw new Error('no pins');
-  const project = await makeProject(gated.url, { dependencies: { [first.name]: first.version } });
-  const packages: Record<string, unknown> = { '': { name: 'e2e-project', version: '1.0.0', dependencies: { [first.name]: first.version } } };
-  for (const p of pins) {
-    const bytes = tarballs.get(`${p.name}@${p.version}`);
-    if (bytes === undefined) throw new Error(`no fixture ${p.name}@${p.version}`);
-    packages[`node_modules/${p.name}`] = { version: p.version, resolved: `${gated.url}${p.name}/-/${p.name}-${p.version}.tgz`, integrity: integrityOf(bytes), license: 'MIT' };
-  }
-  await fs.writeFile(path.join(project.dir, 'package-lock.json'), JSON.stringify({ name: 'e2e-project', version: '1.0.0', lockfileVersion: 3, requires: true, packages }, null, 2));
+  const project = await makeProject(gated.url);
+  await writePinnedLockfile(
+    project.dir,
+    gated.url,
+    pins.map((p) => {
+      const bytes = tarballs.get(`${p.name}@${p.version}`);
+      if (bytes === undefined) throw new Error(`no fixture ${p.name}@${p.version}`);
+      return { ...p, integrity: integrityOf(bytes) };
+    }),
+  );
   return project;
 }
 
