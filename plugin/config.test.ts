@@ -1,4 +1,4 @@
-import { DEFAULT_CONFIG, newPackagePolicyFor, parseConfig } from './config';
+import { DEFAULT_CONFIG, newPackagePolicyFor, parseConfig, tiersFor } from './config';
 import { ConfigError } from './errors';
 
 describe('parseConfig', () => {
@@ -80,5 +80,31 @@ describe('parseConfig: resolver options (issue 5)', () => {
       issues = (e as ConfigError).issues;
     }
     expect(issues).toHaveLength(7);
+  });
+});
+
+describe('parseConfig: per-package and per-scope tiers', () => {
+  it('layers the package over its scope over the global tiers', () => {
+    const config = parseConfig({
+      tiers: { network: 'flag' },
+      packageTiers: { '@corp': { 'child-process': 'flag', network: 'block' }, '@corp/x': { network: 'flag' } },
+    });
+    expect(tiersFor(config, '@corp/x')).toEqual({ network: 'flag', 'child-process': 'flag' });
+    expect(tiersFor(config, '@corp/y')).toEqual({ network: 'block', 'child-process': 'flag' });
+    expect(tiersFor(config, 'left-pad')).toEqual({ network: 'flag' });
+  });
+
+  it('reports bad package keys, unknown ids and bad tiers together', () => {
+    let caught: unknown;
+    try {
+      parseConfig({ packageTiers: { '../x': { network: 'flag' }, p: { nope: 'flag', network: 'maybe' } } });
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    const message = String((caught as Error).message);
+    expect(message).toContain('capgate.packageTiers.../x');
+    expect(message).toContain('capgate.packageTiers.p.nope: unknown capability id');
+    expect(message).toContain('capgate.packageTiers.p.network: expected "block" or "flag"');
   });
 });

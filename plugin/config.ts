@@ -118,6 +118,14 @@ export interface PluginConfig {
   /** Tier overrides per capability id (defaults: DEFAULT_TIERS of CAPABILITIES.md). */
   readonly tiers: Readonly<Partial<Record<CapabilityId, Tier>>>;
   /**
+   * Tier overrides per package (`left-pad`, `@corp/tool`) or per scope (`@corp`), on top of `tiers`:
+   * a package's own entry wins over its scope's, which wins over `tiers`. CAPABILITIES.md: "operators
+   * can change them per capability, per package and per scope".
+   * **WARNING**: lowering `child-process` or `network` to `flag` for a package lets its updates gain
+   * them without review.
+   */
+  readonly packageTiers: Readonly<Record<string, Readonly<Partial<Record<CapabilityId, Tier>>>>>;
+  /**
    * Policy for a package with no earlier version at all (with block-tier capabilities, inherited
    * ones included): `flag` (default), `allow` or `block`. In verdaccio.yaml either a word or
    * `{ default: flag, scopes: { '@corp': allow } }`; `newPackageScopes` holds the per-scope part.
@@ -153,6 +161,34 @@ export interface PluginConfig {
 }
 
 /** The new-package policy for `name`: its scope's, else the default. */
+function parseTiers(value: unknown, where: string, issues: string[]): Partial<Record<CapabilityId, Tier>> {
+  const tiers: Partial<Record<CapabilityId, Tier>> = {};
+  if (value === undefined || value === null) return tiers;
+  const t = asRecord(value, where, issues);
+  for (const [id, tier] of Object.entries(t ?? {})) {
+    if (!isCapabilityId(id)) {
+      issues.push(`${where}.${id}: unknown capability id (known: ${CAPABILITY_IDS.join(', ')})`);
+      continue;
+    }
+    if (tier !== 'block' && tier !== 'flag') {
+      issues.push(`${where}.${id}: expected "block" or "flag", got ${show(tier)}`);
+      continue;
+    }
+    tiers[id] = tier;
+  }
+  return tiers;
+}
+
+/** The tiers in force for one package: `tiers`, then its scope's `packageTiers`, then its own. */
+export function tiersFor(config: Pick<PluginConfig, 'tiers' | 'packageTiers'>, name: string): Partial<Record<CapabilityId, Tier>> {
+  const scope = name.startsWith('@') ? name.slice(0, name.indexOf('/')) : null;
+  return {
+    ...config.tiers,
+    ...(scope !== null ? config.packageTiers[scope] : undefined),
+    ...config.packageTiers[name],
+  };
+}
+
 export function newPackagePolicyFor(config: Pick<PluginConfig, 'newPackage' | 'newPackageScopes'>, name: string): NewPackagePolicy {
   if (name.startsWith('@')) {
     const scope = name.slice(0, name.indexOf('/'));
@@ -166,6 +202,7 @@ export const DEFAULT_CONFIG: PluginConfig = deepFreeze({
   mode: 'enforce',
   onError: 'block',
   tiers: {},
+  packageTiers: {},
   newPackage: 'flag',
   newPackageScopes: {},
   background: { maxVersions: 3, concurrency: 1, queueSize: 200, maxWaitMs: 60_000 },
@@ -181,7 +218,7 @@ export const DEFAULT_CONFIG: PluginConfig = deepFreeze({
   alerts: { publicUrl: null, targets: [] },
 });
 
-const TOP_KEYS = ['mode', 'onError', 'tiers', 'newPackage', 'background', 'transitive', 'cacheSize', 'maxBaselineCandidates', 'publicUrl', 'analysis', 'store', 'cluster', 'metrics', 'reviewers', 'alerts'];
+const TOP_KEYS = ['mode', 'onError', 'tiers', 'packageTiers', 'newPackage', 'background', 'transitive', 'cacheSize', 'maxBaselineCandidates', 'publicUrl', 'analysis', 'store', 'cluster', 'metrics', 'reviewers', 'alerts'];
 const BACKGROUND_KEYS = ['maxVersions', 'concurrency', 'queueSize', 'maxWaitMs'];
 const TRANSITIVE_KEYS = ['depth', 'maxDependencies', 'timeoutMs'];
 const NEW_PACKAGE_KEYS = ['default', 'scopes'];
@@ -248,19 +285,16 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
     else publicUrl = v.replace(/\/+$/, '');
   }
 
-  const tiers: Partial<Record<CapabilityId, Tier>> = {};
-  if (root['tiers'] !== undefined && root['tiers'] !== null) {
-    const t = asRecord(root['tiers'], 'capgate.tiers', issues);
-    for (const [id, tier] of Object.entries(t ?? {})) {
-      if (!isCapabilityId(id)) {
-        issues.push(`capgate.tiers.${id}: unknown capability id (known: ${CAPABILITY_IDS.join(', ')})`);
+  const tiers = parseTiers(root['tiers'], 'capgate.tiers', issues);
+  const packageTiers: Record<string, Partial<Record<CapabilityId, Tier>>> = {};
+  if (root['packageTiers'] !== undefined && root['packageTiers'] !== null) {
+    const pt = asRecord(root['packageTiers'], 'capgate.packageTiers', issues);
+    for (const [key, value] of Object.entries(pt ?? {})) {
+      if (!/^(@[a-z0-9][a-z0-9._~-]*|(@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*)$/.test(key)) {
+        issues.push(`capgate.packageTiers.${key}: expected a package name or a scope (@scope)`);
         continue;
       }
-      if (tier !== 'block' && tier !== 'flag') {
-        issues.push(`capgate.tiers.${id}: expected "block" or "flag", got ${show(tier)}`);
-        continue;
-      }
-      tiers[id] = tier;
+      packageTiers[key] = parseTiers(value, `capgate.packageTiers.${key}`, issues);
     }
   }
 
@@ -324,6 +358,7 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
     mode,
     onError,
     tiers,
+    packageTiers,
     newPackage,
     newPackageScopes,
     background,

@@ -267,6 +267,20 @@ describe('Gate', () => {
     expect(await gate().checkTarball({ name: 'p', filename: 'p-1.2.0.tgz' })).toMatchObject({ kind: 'refuse', record: { diff: { gained: ['network'] } } });
   });
 
+  it('applies per-package and per-scope tier overrides on top of the global tiers', async () => {
+    for (const name of ['p', '@corp/tool', '@corp/special']) {
+      await registry.add(name, '1.0.0', []);
+      await registry.add(name, '1.1.0', ['child-process']);
+    }
+    const config = {
+      tiers: { 'child-process': 'block' },
+      packageTiers: { p: { 'child-process': 'flag' }, '@corp': { 'child-process': 'flag' }, '@corp/special': { 'child-process': 'block' } },
+    };
+    expect(await gate(config).checkTarball({ name: 'p', filename: 'p-1.1.0.tgz' })).toMatchObject({ kind: 'serve', record: { state: 'flagged' } });
+    expect(await gate(config).checkTarball({ name: '@corp/tool', filename: 'tool-1.1.0.tgz' })).toMatchObject({ kind: 'serve', record: { state: 'flagged' } });
+    expect(await gate(config).checkTarball({ name: '@corp/special', filename: 'special-1.1.0.tgz' })).toMatchObject({ kind: 'refuse', record: { state: 'held' } });
+  });
+
   it('maps an unreachable store to CAPGATE_STORE_UNAVAILABLE, and onError: allow serves verified bytes', async () => {
     await registry.add('p', '1.0.0', []);
     await store.close();

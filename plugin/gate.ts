@@ -8,7 +8,7 @@ import semver from 'semver';
 import { DEFAULT_TIERS } from '../analyzer/types';
 import type { CapabilityId, PackagePolicy, PolicyDiff, Tier } from '../analyzer/types';
 import type { DecisionRecord, PolicyStore, VersionState } from '../policy-store/store';
-import { newPackagePolicyFor } from './config';
+import { newPackagePolicyFor, tiersFor } from './config';
 import type { PluginConfig } from './config';
 import { GateError } from './errors';
 import type { GateErrorCode } from './errors';
@@ -353,7 +353,8 @@ export class Gate {
   private async decide(name: string, version: string, sri: string, policy: PackagePolicy, baseline: BaselineChoice): Promise<DecisionRecord> {
     const { config } = this.deps;
     const approved = await this.approvedCapabilities(name, version);
-    const diffOpts: DiffOptions = { tiers: { ...config.tiers }, newPackage: newPackagePolicyFor(config, name) };
+    const tiers = tiersFor(config, name);
+    const diffOpts: DiffOptions = { tiers, newPackage: newPackagePolicyFor(config, name) };
     if (approved.length > 0) diffOpts.approvedCapabilities = approved;
     // Earlier versions exist but none can serve as a baseline: compare with nothing at all, so that
     // every block-tier capability counts as gained (never the lenient brand-new policy).
@@ -376,7 +377,7 @@ export class Gate {
       const before = basePolicy.dependencies;
       raw = { ...raw, details: { ...raw.details, newDependencies: raw.details.newDependencies.filter((d) => !Object.prototype.hasOwnProperty.call(before, d)) } };
     }
-    const diff: PolicyDiff = withIncomplete({ ...raw, baseline: baseline.version }, basePolicy, policy, inheritance, (id) => config.tiers[id] ?? DEFAULT_TIERS[id]);
+    const diff: PolicyDiff = withIncomplete({ ...raw, baseline: baseline.version }, basePolicy, policy, inheritance, (id) => tiers[id] ?? DEFAULT_TIERS[id]);
     const state: VersionState = diff.decision === 'block' ? 'held' : diff.decision === 'flag' ? 'flagged' : 'allowed';
     const draft: Omit<DecisionRecord, 'createdAt' | 'updatedAt'> = {
       name,
