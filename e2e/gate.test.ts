@@ -4,11 +4,14 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { makePackage } from '../test-support/make-package';
+import { integrityOf, makePackage } from '../test-support/make-package';
 import { installScriptUpdate, plainPackage, readingUpdate, spawningUpdate } from './support/fixtures';
 import { removeTempDirs, startGated } from './support/gated';
 import type { Gated } from './support/gated';
+import { writePinnedLockfile } from './support/lockfile';
 import { makeProject } from './support/npm';
+import type { Project } from './support/npm';
+import { expectNoMatchingVersion, expectRefused, waitForDecision } from './support/outcomes';
 import { rawRequest, requestJson, startUpstream } from './support/upstream';
 import type { JsonResponse, Upstream } from './support/upstream';
 
@@ -20,6 +23,8 @@ let work: string;
 let marker: string;
 /** Every 200 tarball answer seen: it must match an analysed policy (checked at the end). */
 const served: { name: string; version: string; sri: string }[] = [];
+/** Fixture bytes by `name@version` (a pinned lockfile records their integrity). */
+const tarballs = new Map<string, Buffer>();
 
 const sri = (bytes: Buffer): string => 'sha512-' + createHash('sha512').update(bytes).digest('base64');
 const body = (r: JsonResponse): Record<string, unknown> => (typeof r.body === 'object' && r.body !== null ? (r.body as Record<string, unknown>) : {});
@@ -46,7 +51,10 @@ beforeAll(async () => {
     ...(await installScriptUpdate('scripty', marker)),
     await plainPackage('tampered', '1.0.0'),
   ];
-  for (const f of fixtures) await upstream.publish(f.tarball);
+  for (const f of fixtures) {
+    tarballs.set(`${f.name}@${f.version}`, f.tarball);
+    await upstream.publish(f.tarball);
+  }
   // Not a tarball at all, published with a correct integrity for its bytes.
   await upstream.publish(Buffer.from('this is not a gzipped tar archive\n'), { manifest: { name: 'corrupt', version: '1.0.0' } });
   // Published fine, then altered in the upstream's storage: the packument keeps the old integrity.
@@ -61,10 +69,19 @@ afterAll(async () => {
   await removeTempDirs();
 });
 
-function expectRefused(result: { code: number | null; output: string }, ...fragments: string[]): void {
-  expect(result.code).not.toBe(0);
-  expect(result.output).toContain('E403');
-  for (const f of fragments) expect(result.output).toContain(f);
+/** Waits for the gate's decision on name@version (background analysis makes it once npm has seen the packument). */
+const decisionOf = (name: string, version: string): Promise<Record<string, unknown>> => waitForDecision(gated.url, name, version, () => gated.output());
+
+/**
+ * A project whose package-lock.json pins name@version through the gated registry, as a teammate's
+ * commit would: npm cannot resolve a version the filter hides, so the lockfile is written by hand.
+ */
+async function lockedProject(name: string, version: string): Promise<Project> {
+  const bytes = tarballs.get(`${name}@${version}`);
+  if (bytes === undefined) throw new Error(`no fixture ${name}@${version}`);
+  const project = await makeProject(gated.url);
+  await writePinnedLockfile(project.dir, gated.url, [{ name, version, integrity: integrityOf(bytes) }]);
+  return project;
 }
 
 describe('the gated registry with the real npm client', () => {
@@ -77,19 +94,36 @@ describe('the gated registry with the real npm client', () => {
   });
 
   it('refuses its update that gains child-process, naming the capability and the baseline', async () => {
-    const project = await makeProject(gated.url);
-    const r = await project.npm(['install', 'benign@1.1.0']);
+    // Installing 1.0.0 showed npm the packument, so background analysis has decided 1.1.0 since.
+    expect(await decisionOf('benign', '1.1.0')).toMatchObject({ state: 'held', baseline: '1.0.0', gained: ['child-process'] });
+    // A lockfile that pins it still reaches the tarball gate: `npm install` fails on E403 and prints the reason.
+    const pinned = await lockedProject('benign', '1.1.0');
+    const r = await pinned.npm(['install']);
     expectRefused(r, 'capgate: benign@1.1.0 is held for review', 'child-process (index.js:', 'compared with 1.0.0', '/-/capgate/v1/policies/benign/1.1.0');
-    expect(await project.exists('node_modules/benign')).toBe(false);
-    expect(await policy('benign', '1.1.0')).toMatchObject({ state: 'held', baseline: '1.0.0', gained: ['child-process'] });
+    expect(await pinned.exists('node_modules/benign')).toBe(false);
+    // Without a lockfile the filter hides it: `npm install benign` takes 1.0.0, and 1.1.0 does not exist for npm.
+    const project = await makeProject(gated.url);
+    expect((await project.npm(['install', 'benign'])).code).toBe(0);
+    expect(await project.readJson('node_modules/benign/package.json')).toMatchObject({ version: '1.0.0' });
+    expectNoMatchingVersion(await project.npm(['install', 'benign@1.1.0']), 'benign@1.1.0');
+    expect(await project.readJson('node_modules/benign/package.json')).toMatchObject({ version: '1.0.0' });
   });
 
-  it('does the same for a scoped package', async () => {
+  it('does the same for a scoped package, refusing its first install before anything was decided', async () => {
+    // Nothing asked for @e2e/scoped yet: npm sees the undecided 1.1.0 and asks for its tarball, which the gate decides and refuses.
     const project = await makeProject(gated.url);
-    expect((await project.npm(['install', '@e2e/scoped@1.0.0'])).code).toBe(0);
     const r = await project.npm(['install', '@e2e/scoped@1.1.0']);
-    expectRefused(r, '@e2e/scoped@1.1.0 is held', 'child-process', 'compared with 1.0.0');
+    expectRefused(r, 'capgate: @e2e/scoped@1.1.0 is held for review', 'child-process (index.js:', 'compared with 1.0.0', '/-/capgate/v1/policies/@e2e%2fscoped/1.1.0');
+    expect(await project.exists('node_modules/@e2e/scoped')).toBe(false);
+    expect(await policy('@e2e/scoped', '1.1.0')).toMatchObject({ state: 'held', baseline: '1.0.0', gained: ['child-process'] });
+    // Decided: `npm install @e2e/scoped` falls back to 1.0.0, the exact held version is hidden, a lockfile pin is refused.
+    expect((await project.npm(['install', '@e2e/scoped'])).code).toBe(0);
     expect(await project.readJson('node_modules/@e2e/scoped/package.json')).toMatchObject({ version: '1.0.0' });
+    expectNoMatchingVersion(await project.npm(['install', '@e2e/scoped@1.1.0']), '@e2e/scoped@1.1.0');
+    expect(await project.readJson('node_modules/@e2e/scoped/package.json')).toMatchObject({ version: '1.0.0' });
+    const pinned = await lockedProject('@e2e/scoped', '1.1.0');
+    expectRefused(await pinned.npm(['ci']), '@e2e/scoped@1.1.0 is held', 'child-process', 'compared with 1.0.0');
+    expect(await pinned.exists('node_modules/@e2e/scoped')).toBe(false);
   });
 
   it('installs an update that gains only a flag-tier capability and records it as flagged', async () => {
@@ -103,23 +137,29 @@ describe('the gated registry with the real npm client', () => {
   });
 
   it('refuses an update that gains an install script before the script could run', async () => {
+    // The first request for scripty: npm sees the undecided 1.1.0, and its tarball is refused before any script could run.
     const project = await makeProject(gated.url);
-    expect((await project.npm(['install', 'scripty@1.0.0'])).code).toBe(0);
     const r = await project.npm(['install', 'scripty@1.1.0']);
     expectRefused(r, 'scripty@1.1.0 is held', 'install-script', 'compared with 1.0.0');
     await expect(fs.access(marker)).rejects.toThrow();
+    expect(await project.exists('node_modules/scripty')).toBe(false);
+    // Decided: `npm install scripty` takes 1.0.0, the exact version is hidden, a lockfile pin is refused; the script never ran.
+    expect((await project.npm(['install', 'scripty'])).code).toBe(0);
     expect(await project.readJson('node_modules/scripty/package.json')).toMatchObject({ version: '1.0.0' });
+    expectNoMatchingVersion(await project.npm(['install', 'scripty@1.1.0']), 'scripty@1.1.0');
+    const pinned = await lockedProject('scripty', '1.1.0');
+    expectRefused(await pinned.npm(['ci']), 'scripty@1.1.0 is held', 'install-script');
+    expect(await pinned.exists('node_modules/scripty')).toBe(false);
+    await expect(fs.access(marker)).rejects.toThrow();
   });
 
   it('refuses `npm ci` from a lockfile that pins a held version', async () => {
-    const project = await makeProject(gated.url, { dependencies: { benign: '1.1.0' } });
-    // The lockfile needs only packuments, so it can be written through the gate.
-    expect((await project.npm(['install', '--package-lock-only'])).code).toBe(0);
-    const lock = await project.readJson('package-lock.json');
-    const entry = (lock['packages'] as Record<string, { resolved?: string; version?: string }>)['node_modules/benign'];
-    expect(entry).toMatchObject({ version: '1.1.0', resolved: `${gated.url}benign/-/benign-1.1.0.tgz` });
+    expect(await policy('benign', '1.1.0')).toMatchObject({ state: 'held' });
+    // npm cannot pin a version the filter hides (`--package-lock-only` would say ETARGET), so the
+    // lockfile is the one a teammate committed before the hold: written by hand (support/lockfile.ts).
+    const project = await lockedProject('benign', '1.1.0');
     const r = await project.npm(['ci']);
-    expectRefused(r, 'benign@1.1.0 is held', 'child-process');
+    expectRefused(r, 'capgate: benign@1.1.0 is held for review', 'child-process', 'compared with 1.0.0');
     expect(await project.exists('node_modules/benign')).toBe(false);
   });
 
