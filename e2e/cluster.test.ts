@@ -11,11 +11,13 @@
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { makePackage } from '../test-support/make-package';
+import { integrityOf, makePackage } from '../test-support/make-package';
 import { TestReceiver } from '../alerts/test-receiver';
 import { dropSchema, eventually, freshSchema, httpGet, queryRows, startInstance } from './cluster-instances';
 import type { Instance } from './cluster-instances';
+import { writePinnedLockfile } from './support/lockfile';
 import { makeProject } from './support/npm';
+import { expectNoMatchingVersion, expectRefused, visibleVersions } from './support/outcomes';
 import { requestJson, startUpstream } from './support/upstream';
 import type { Upstream } from './support/upstream';
 
@@ -45,6 +47,8 @@ let a: Instance;
 let b: Instance;
 const extra: Instance[] = [];
 let reviewerToken: string;
+/** cl-spawn@1.1.0's bytes (a lockfile pinning it records their integrity). */
+let spawnUpdate: Buffer;
 
 async function pkg(name: string, version: string, index: string, deps: Record<string, string> = {}): Promise<Buffer> {
   return makePackage({ name, version, main: 'index.js', license: 'MIT', dependencies: deps }, { 'index.js': index });
@@ -91,7 +95,8 @@ beforeAll(async () => {
   await upstream.publish(await pkg('cl-root', '1.0.0', PLAIN, deps));
   for (const n of TREE.slice(1)) await upstream.publish(await pkg(n, '1.0.0', PLAIN));
   await upstream.publish(await pkg('cl-spawn', '1.0.0', PLAIN));
-  await upstream.publish(await pkg('cl-spawn', '1.1.0', SPAWNS));
+  spawnUpdate = await pkg('cl-spawn', '1.1.0', SPAWNS);
+  await upstream.publish(spawnUpdate);
   await upstream.publish(await pkg('cl-wait', '1.0.0', PLAIN));
   await upstream.publish(await pkg('cl-killed', '1.0.0', PLAIN));
   // Both instances slow every analysis down a little, so concurrent installs overlap on leases.
@@ -153,18 +158,28 @@ describe('two gated registries on one PostgreSQL store', () => {
     const viaA = await makeProject(a.url);
     const viaB = await makeProject(b.url);
     expect((await viaA.npm(['install', 'cl-spawn@1.0.0'])).code).toBe(0);
-    // b decides the update (held: it gained child-process) and refuses its tarball.
+    // b refuses the update's tarball (held: it gained child-process), whichever instance analysed it
+    // (a's background analysis may have started when npm read the packument through it).
     const direct = await httpGet(`${b.url}cl-spawn/-/cl-spawn-1.1.0.tgz`);
     expect(direct.status).toBe(403);
     expect(direct.text).toContain('child-process');
-    // npm through either instance cannot have it (hidden from the packument, or refused), and both
-    // now cache the hold.
-    const refusedB = await viaB.npm(['install', 'cl-spawn@1.1.0']);
-    expect(refusedB.code).not.toBe(0);
-    const refusedA = await viaA.npm(['install', 'cl-spawn@1.1.0']);
-    expect(refusedA.code).not.toBe(0);
-    expect(await httpGet(`${a.url}cl-spawn/-/cl-spawn-1.1.0.tgz`)).toMatchObject({ status: 403 });
     expect((await decisionVia(a, 'cl-spawn', '1.1.0'))['state']).toBe('held');
+    // Both instances hide the hold from npm (a's packument view of cl-spawn dropped on the store's
+    // change notification): the exact version does not exist for npm, `npm install cl-spawn` takes 1.0.0.
+    for (const [i, project] of [[a, viaA], [b, viaB]] as const) {
+      await eventually(`${i.id} to hide cl-spawn@1.1.0`, async () => !(await visibleVersions(i.url, 'cl-spawn')).versions.includes('1.1.0'));
+      expectNoMatchingVersion(await project.npm(['install', 'cl-spawn@1.1.0']), 'cl-spawn@1.1.0');
+    }
+    expect((await viaB.npm(['install', 'cl-spawn'])).code).toBe(0);
+    expect(await viaB.readJson('node_modules/cl-spawn/package.json')).toMatchObject({ version: '1.0.0' });
+    // A lockfile that pins it reaches either instance's gate: E403 with the reason.
+    for (const i of [a, b]) {
+      const pinned = await makeProject(i.url);
+      await writePinnedLockfile(pinned.dir, i.url, [{ name: 'cl-spawn', version: '1.1.0', integrity: integrityOf(spawnUpdate) }]);
+      expectRefused(await pinned.npm(['ci']), 'capgate: cl-spawn@1.1.0 is held for review', 'child-process', 'compared with 1.0.0');
+      expect(await pinned.exists('node_modules/cl-spawn')).toBe(false);
+    }
+    expect(await httpGet(`${a.url}cl-spawn/-/cl-spawn-1.1.0.tgz`)).toMatchObject({ status: 403 });
 
     const approve = await requestJson('POST', `${a.url}-/capgate/v1/reviews/cl-spawn/1.1.0`, { decision: 'approve', reason: 'e2e: reviewed the exec' }, reviewerToken);
     expect(approve.status).toBe(200);
