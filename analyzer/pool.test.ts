@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { AnalyzerPool } from './pool';
+import analyzeInWorker from './worker';
 import { isAnalyzerError } from './errors';
 import { makePackage } from '../test-support/make-package';
 import { hostile } from '../test-support/make-hostile-tar';
@@ -106,6 +107,17 @@ describe('AnalyzerPool (stand-in worker)', () => {
     }
   });
 
+  it('warmUp is best effort: a worker that cannot warm up leaves the pool working', async () => {
+    const pool = new AnalyzerPool({ threads: 2, timeoutMs: 5000, workerFilename: standIn });
+    try {
+      expect(await pool.warmUp(3)).toBeGreaterThanOrEqual(0);
+      expect(pool.pending).toBe(0);
+      expect(await pool.analyze(b('after warm-up'))).toMatchObject({ echo: 'after warm-up' });
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('rejects waiting and new jobs once closed', async () => {
     const pool = new AnalyzerPool({ threads: 1, workerFilename: standIn });
     const running = codeOf(pool.analyze(b('busy:300')));
@@ -133,6 +145,17 @@ const hasAnalyzer = existsSync(path.join(__dirname, 'policy.js'));
     expect(policy.name).toBe('ok');
     expect(policy.capabilities).toContain('child-process');
     expect(tgz.length).toBeGreaterThan(0); // the caller's bytes are intact
+  });
+
+  it('warms every worker up with the built-in sample, which reaches the detectors', async () => {
+    const direct = await analyzeInWorker({ kind: 'warmup', rounds: 2 });
+    // The sample loads child_process, reads process.env, fetches and evals: each round reports hits.
+    expect(direct).toMatchObject({ ok: true });
+    expect((direct as { warmedUp: number }).warmedUp).toBeGreaterThanOrEqual(2 * 4);
+    expect(await pool.warmUp(2)).toBeGreaterThanOrEqual(0);
+    expect(pool.pending).toBe(0);
+    const tgz = await makePackage({ name: 'warm', version: '1.0.0', main: 'index.js' }, { 'index.js': "require('child_process').exec('id')" });
+    expect((await pool.analyze(tgz)).capabilities).toContain('child-process');
   });
 
   it('survives hostile packages: deeply nested code, a huge file, a gzip bomb, garbage', async () => {

@@ -111,7 +111,8 @@ export class AnalyzerPool {
     const timer = setTimeout(() => controller.abort(), this.timeoutMs);
     try {
       const result = await this.piscina.run(task, { signal: controller.signal, transferList: [transfer] });
-      if (result.ok) return result.policy;
+      if (result.ok && 'policy' in result) return result.policy;
+      if (result.ok) throw new AnalyzerError('CAPGATE_ANALYSIS_FAILED', 'the worker returned no policy');
       throw reviveAnalyzerError(result.error) ?? new AnalyzerError('CAPGATE_ANALYSIS_FAILED', 'the worker returned an invalid error');
     } catch (e) {
       if (controller.signal.aborted) {
@@ -123,6 +124,31 @@ export class AnalyzerPool {
       clearTimeout(timer);
       this.release();
     }
+  }
+
+  /**
+   * Loads the analyzer into every worker and JIT-compiles it by scanning a built-in sample
+   * `rounds` times per worker (one job per thread, at once), so that the first real packages do
+   * not pay for a cold worker (several hundred milliseconds each). Best effort: resolves whatever
+   * happens, with the milliseconds it took. Call it at start-up, before the first analysis.
+   */
+  async warmUp(rounds = 30): Promise<number> {
+    const started = Date.now();
+    const one = async (): Promise<void> => {
+      await this.acquire();
+      const controller = new AbortController();
+      const timer = setTimeout(() => controller.abort(), this.timeoutMs);
+      try {
+        if (!this.closed) await this.piscina.run({ kind: 'warmup', rounds }, { signal: controller.signal });
+      } catch {
+        // A stand-in worker or a dying one: warming up is only an optimisation.
+      } finally {
+        clearTimeout(timer);
+        this.release();
+      }
+    };
+    await Promise.all(Array.from({ length: this.threads }, one));
+    return Date.now() - started;
   }
 
   /** Jobs running plus jobs waiting. */

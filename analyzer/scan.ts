@@ -367,6 +367,11 @@ function runDetectors(ast: t.File, source: string, detectors: readonly Detector[
     traverse(ast, merged);
   } finally {
     for (const h of hooks) h.onFileEnd?.();
+    // Babel caches a NodePath map per parent node and a Scope per node in process-wide WeakMaps.
+    // Entries of dead ASTs are only dropped by the GC, and the ever-growing ephemeron tables make
+    // every scavenge slower; a fresh pair per file costs nothing (a payload pass runs inside the
+    // file's pass and must keep the file's paths, so only the top level clears).
+    if (depth === 0) traverse.cache.clear();
   }
 }
 

@@ -1,6 +1,7 @@
 // Owns `npm run bench:analyze`: real, benign updates of popular packages (../shared/bench/benign-pairs.tsv)
 // packed once with the npm client into .cache/bench, analyzed in the AnalyzerPool (2 threads) and
-// diffed. Prints how many pairs would be flagged or blocked per update level and why, errors and
+// diffed (the pool's workers are warmed up first, as a server's are at start-up; --no-warm-up to
+// time cold workers too). Prints how many pairs would be flagged or blocked per update level and why, errors and
 // timeouts, time per package, throughput and peak RSS; writes every pair's result to
 // .cache/bench/last-run.json. Every flag here is review work a security team would not need.
 //
@@ -53,6 +54,7 @@ interface Options {
   readonly limit: number | undefined;
   readonly only: string | undefined;
   readonly downloadConcurrency: number;
+  readonly warmUp: boolean;
 }
 
 function fail(message: string): never {
@@ -191,8 +193,9 @@ async function main(): Promise<void> {
     .option('--limit <n>', 'only the first n pairs', (v) => Number.parseInt(v, 10))
     .option('--only <name>', 'only pairs of this package')
     .option('--download-concurrency <n>', 'parallel npm pack / npm view', (v) => Number.parseInt(v, 10), 4)
+    .option('--no-warm-up', 'time the first packages on cold workers (no AnalyzerPool.warmUp first)')
     .parse(process.argv);
-  const o = program.opts<{ registryMode: boolean; threads: number; timeout: number; limit?: number; only?: string; downloadConcurrency: number }>();
+  const o = program.opts<{ registryMode: boolean; threads: number; timeout: number; limit?: number; only?: string; downloadConcurrency: number; warmUp: boolean }>();
   const opts: Options = {
     registryMode: o.registryMode,
     threads: o.threads,
@@ -200,6 +203,7 @@ async function main(): Promise<void> {
     limit: o.limit,
     only: o.only,
     downloadConcurrency: o.downloadConcurrency,
+    warmUp: o.warmUp,
   };
 
   let pairs = readPairs();
@@ -228,6 +232,10 @@ async function main(): Promise<void> {
 
   // 2. Analyze every package through the pool, `threads` at a time so per-package times exclude queueing.
   const pool = new AnalyzerPool({ threads: opts.threads, minThreads: opts.threads, timeoutMs: opts.timeoutMs });
+  // As a server does at start-up: load and JIT-compile the analyzer in every worker first, so that
+  // the first packages' times are not a cold worker's (--no-warm-up to measure those too).
+  const warmUpMs = opts.warmUp ? await pool.warmUp() : 0;
+  if (opts.warmUp) log(`bench:analyze: ${opts.threads} workers warmed up in ${warmUpMs} ms`);
   const analyses = new Map<string, Analysis>();
   const analyzeSpec = async (spec: string, file: string | null, downloadError: string | null): Promise<Analysis> => {
     if (file === null) return { spec, file, bytes: 0, ms: 0, policy: null, error: { kind: 'download', message: downloadError ?? 'not downloaded' } };
@@ -341,6 +349,7 @@ async function main(): Promise<void> {
   out.push(`capgate bench:analyze — ${pairs.length} pairs, ${specs.size} packages (mode: ${opts.registryMode ? 'registry + offline' : 'offline'})`);
   out.push(`packages analyzed: ${ok.length}/${all.length}; errors: ${errors.length - timeouts.length}; timeouts: ${timeouts.length}`);
   for (const e of errors) out.push(`  ${e.error?.kind} ${e.spec}: ${e.error?.message.slice(0, 200)}`);
+  out.push(`workers: ${opts.warmUp ? 'warmed up before timing (AnalyzerPool.warmUp)' : 'cold (--no-warm-up)'}`);
   out.push(`ms per package: median ${percentile(times, 50).toFixed(1)}, p95 ${percentile(times, 95).toFixed(1)}, max ${percentile(times, 100).toFixed(1)} (slowest: ${slowest.map((x) => `${x.spec} ${x.ms.toFixed(0)} ms`).join(', ')})`);
   out.push(`throughput: ${(totalBytes / 1e6 / (totalMs / 1000)).toFixed(2)} MB/s per thread (compressed bytes / summed analysis time), ${(totalBytes / 1e6 / (wallMs / 1000)).toFixed(2)} MB/s wall-clock with ${opts.threads} threads (${(totalBytes / 1e6).toFixed(1)} MB in ${(wallMs / 1000).toFixed(1)} s)`);
   out.push(`peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB (the whole process: worker threads share it)`);
@@ -359,6 +368,7 @@ async function main(): Promise<void> {
     mode: opts.registryMode ? 'registry' : 'offline',
     threads: opts.threads,
     timeoutMs: opts.timeoutMs,
+    warmUp: opts.warmUp,
     packages: all.map((x) => ({ spec: x.spec, bytes: x.bytes, ms: Math.round(x.ms * 10) / 10, error: x.error, capabilities: x.policy?.capabilities ?? null, findings: x.policy?.findings.length ?? null })),
     dependencies: [...depAnalyses.values()].map((x) => ({ spec: x.spec, ms: Math.round(x.ms * 10) / 10, error: x.error, capabilities: x.policy?.capabilities ?? null })),
     pairs: results.map((r) => ({ ...r.pair, error: r.error, dependencies: r.dependencies, registry: r.registry, offline: r.offline })),
