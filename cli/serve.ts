@@ -2,7 +2,8 @@
 // `runServer`) from verdaccio.yaml (or --config), with the uplink URL injected at start-up from
 // CAPGATE_UPSTREAM, else from `npm config get registry` (never from a file), then proves the
 // capgate plugin is loaded through its own health route: Verdaccio only logs a plugin that fails
-// to load and starts anyway, so serve refuses to run instead.
+// to load and starts anyway, so serve refuses to run instead. The same goes for the metadata filter
+// when the config has a `filters: capgate:` block (the health route reports `filter: true`).
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
@@ -30,7 +31,13 @@ export interface ServeHandle {
 }
 
 export class ServeError extends Error {
-  readonly code: 'CAPGATE_SERVE_CONFIG' | 'CAPGATE_SERVE_UPSTREAM' | 'CAPGATE_SERVE_SELF_PROXY' | 'CAPGATE_SERVE_PLUGIN_NOT_LOADED' | 'CAPGATE_SERVE_LISTEN';
+  readonly code:
+    | 'CAPGATE_SERVE_CONFIG'
+    | 'CAPGATE_SERVE_UPSTREAM'
+    | 'CAPGATE_SERVE_SELF_PROXY'
+    | 'CAPGATE_SERVE_PLUGIN_NOT_LOADED'
+    | 'CAPGATE_SERVE_FILTER_NOT_LOADED'
+    | 'CAPGATE_SERVE_LISTEN';
   constructor(code: ServeError['code'], message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'ServeError';
@@ -100,6 +107,12 @@ export function loadConfig(configPath: string, upstream: string): ConfigObject {
   return config;
 }
 
+/** True when the config enables capgate's metadata filter (`filters: capgate:`). */
+export function hasFilterBlock(config: ConfigObject): boolean {
+  const filters = config['filters'];
+  return isRecord(filters) && 'capgate' in filters;
+}
+
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -146,6 +159,13 @@ export async function startServe(opts: ServeOptions = {}): Promise<ServeHandle> 
     await close();
     const detail = health.status === 404 ? 'the capgate plugin is not loaded (Verdaccio logged why above: an invalid `middlewares: capgate:` block, or dist/ not built)' : `health answered ${health.status}: ${JSON.stringify(body).slice(0, 300)}`;
     throw new ServeError('CAPGATE_SERVE_PLUGIN_NOT_LOADED', `capgate serve: refusing to run an ungated registry: ${detail}`);
+  }
+  if (hasFilterBlock(config) && body['filter'] !== true) {
+    await close();
+    throw new ServeError(
+      'CAPGATE_SERVE_FILTER_NOT_LOADED',
+      'capgate serve: refusing to run: `filters: capgate:` is configured but the capgate metadata filter is not active (Verdaccio logged why above, e.g. a `plugins:` folder whose verdaccio-capgate has no filter_metadata); npm would be offered held versions instead of the last allowed one',
+    );
   }
   return { url, port: actual, upstream: upstream.url, close };
 }

@@ -1,5 +1,6 @@
 // `capgate serve` start-up: the uplink URL comes from CAPGATE_UPSTREAM or the npm configuration,
-// never from a file; it refuses to proxy itself and refuses to run when the plugin did not load.
+// never from a file; it refuses to proxy itself and refuses to run when the plugin (or, with
+// `filters: capgate:`, its metadata filter) did not load.
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as net from 'node:net';
@@ -100,5 +101,54 @@ describe('capgate serve', () => {
     expect(r.code).not.toBe(0);
     expect(r.output).toContain('refusing to run an ungated registry');
     expect(r.output).toContain('capgate.mode');
+  });
+
+  it('reports an active metadata filter in its health route with the default config', async () => {
+    const gated = await startGated({ upstream: 'http://127.0.0.1:9/' });
+    try {
+      const health = await requestJson('GET', `${gated.url}-/capgate/v1/health`);
+      expect(health.status).toBe(200);
+      expect(health.body).toMatchObject({ ok: true, plugin: 'capgate', filter: true });
+    } finally {
+      await gated.stop();
+    }
+  });
+
+  it('refuses to start when `filters: capgate:` is configured but the filter does not load', async () => {
+    // A capgate build without the metadata filter (a dist/ from before it existed): Verdaccio's
+    // filter sanity check drops it with a log line, while the middleware loads as usual.
+    const plugins = await fs.mkdtemp(path.join(work, 'plugins-'));
+    const real = path.join(REPO_ROOT, 'dist', 'plugin', 'index.js');
+    await fs.writeFile(
+      path.join(plugins, 'verdaccio-capgate.js'),
+      [
+        `const Capgate = require(${JSON.stringify(real)}).default;`,
+        'class WithoutFilter extends Capgate {}',
+        "Object.defineProperty(WithoutFilter.prototype, 'filter_metadata', { value: undefined });",
+        'exports.default = WithoutFilter;',
+        '',
+      ].join('\n'),
+    );
+    const configWith = async (name: string, filters: boolean): Promise<string> => {
+      const dir = await fs.mkdtemp(path.join(work, `${name}-`));
+      const file = await writeGatedConfig(dir, { mode: 'enforce', onError: 'block' });
+      let yaml = (await fs.readFile(file, 'utf8')).replace(/^plugins: .*$/m, `plugins: ${JSON.stringify(plugins)}`);
+      if (!filters) {
+        const without = yaml.replace(/^filters:\n {2}capgate: \{\}\n/m, '');
+        expect(without).not.toBe(yaml);
+        yaml = without;
+      }
+      await fs.writeFile(file, yaml);
+      return file;
+    };
+    const env = (storage: string): Record<string, string> => ({ CAPGATE_UPSTREAM: 'http://127.0.0.1:9/', VERDACCIO_STORAGE_PATH: storage });
+
+    const refused = await serve(['--config', await configWith('filter-missing', true), '--port', '0'], env(path.join(work, 'filter-missing-storage')));
+    expect(refused.listening).toBe(false);
+    expect(refused.code).not.toBe(0);
+    expect(refused.output).toContain('refusing to run: `filters: capgate:` is configured but the capgate metadata filter is not active');
+    // The same plugin without a `filters:` block starts: the refusal is the filter check's, not a plugin that failed to load.
+    const plain = await serve(['--config', await configWith('no-filter-block', false), '--port', '0'], env(path.join(work, 'no-filter-block-storage')));
+    expect({ listening: plain.listening, output: plain.output }).toMatchObject({ listening: true });
   });
 });

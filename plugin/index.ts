@@ -286,7 +286,13 @@ export default class CapgatePlugin {
     });
     const info = { mode: core.config.mode, onError: core.config.onError, rulesVersion: core.rulesVersion };
     app.use(core.cluster.routes());
-    app.use(capgateApi({ store: core.store, ready: () => core.ready(), auth, logger: core.logger, info }));
+    // Verdaccio keeps the filter plugins it loaded in storage.filters: the filter is active for this
+    // gate when one of them is a capgate instance on this core (health reports it; `capgate serve` checks).
+    const filterActive = (): boolean => {
+      const filters = (storage as { filters?: unknown }).filters;
+      return Array.isArray(filters) && filters.some((f: unknown) => f instanceof CapgatePlugin && f.core === core);
+    };
+    app.use(capgateApi({ store: core.store, ready: () => core.ready(), auth, logger: core.logger, info, filterActive }));
     mountReview(app, {
       store: core.store,
       reviewers: core.config.reviewers,

@@ -1,5 +1,6 @@
 // Owns the plugin's read-only HTTP API under /-/capgate/v1 (DESIGN.md "HTTP"):
-//   GET /-/capgate/v1/health                     plugin loaded, store reachable (200, else 503)
+//   GET /-/capgate/v1/health                     plugin loaded, store reachable (200, else 503);
+//                                                `filter`: capgate's metadata filter is active
 //   GET /-/capgate/v1/policies/<name>/<version>  policy, decision, evidence, baseline
 // Names come URL-encoded as npm sends them (`@scope%2fname`); `@scope/name` is accepted too.
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
@@ -21,6 +22,8 @@ export interface ApiDeps {
   readonly auth: VerdaccioAuth;
   readonly logger: GateLogger;
   readonly info: Readonly<Record<string, unknown>>;
+  /** True when Verdaccio runs capgate's metadata filter (`filters: capgate:`) for this gate; default false. */
+  readonly filterActive?: () => boolean;
 }
 
 export type PolicyPath = { ok: true; name: string; version: string } | { ok: false; reason: string };
@@ -49,11 +52,19 @@ export function capgateApi(deps: ApiDeps): RequestHandler {
         try {
           await ready();
           await store.health();
-          sendJson(res, 200, { ok: true, plugin: 'capgate', store: 'reachable', ...deps.info });
+          sendJson(res, 200, { ok: true, plugin: 'capgate', store: 'reachable', filter: deps.filterActive?.() ?? false, ...deps.info });
         } catch (e) {
           const message = e instanceof Error ? e.message : String(e);
           logger.error({ code: 'CAPGATE_STORE_UNAVAILABLE', err: message }, 'capgate: health check failed: @{err}');
-          sendJson(res, 503, { ok: false, plugin: 'capgate', store: 'unreachable', code: 'CAPGATE_STORE_UNAVAILABLE', error: `capgate: policy store unreachable: ${message}`, ...deps.info });
+          sendJson(res, 503, {
+            ok: false,
+            plugin: 'capgate',
+            store: 'unreachable',
+            filter: deps.filterActive?.() ?? false,
+            code: 'CAPGATE_STORE_UNAVAILABLE',
+            error: `capgate: policy store unreachable: ${message}`,
+            ...deps.info,
+          });
         }
       })();
       return;
