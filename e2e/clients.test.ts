@@ -80,6 +80,16 @@ describe.each(CLIENTS)('%s against the gated registry', (client) => {
     const r = await project.add(`${name}@1.1.0`);
     expect(r.code).not.toBe(0);
     expect(r.output).toMatch(/403/);
+    if (client === 'pnpm') {
+      // pnpm prints the status line, not the JSON `error`: the gate puts its reason there.
+      expect(r.output).toContain(`capgate: ${name}@1.1.0 is held for review: gained child-process (index.js:`);
+      expect(r.output).toMatch(/child-process \(index\.js:\d+ via spawner@1\.0\.0\)/);
+    } else {
+      // yarn 1 builds a failed tarball download's message from Node's table of standard phrases
+      // (http.STATUS_CODES) and reads neither the status line nor the body: it can only name the
+      // refused tarball; the reason is at the policy route (checked below).
+      expect(r.output).toContain(`${name}-1.1.0.tgz: Request failed "403 Forbidden"`);
+    }
     expect(await project.installed(name)).toBeNull();
     expect(await decisionOf(name, '1.1.0')).toMatchObject({ state: 'held', gained: ['child-process'] });
     const again = await makeClientProject(clients, client, gated.url);

@@ -100,6 +100,9 @@ describe('the gated registry with the real npm client', () => {
     const pinned = await lockedProject('benign', '1.1.0');
     const r = await pinned.npm(['install']);
     expectRefused(r, 'capgate: benign@1.1.0 is held for review', 'child-process (index.js:', 'compared with 1.0.0', '/-/capgate/v1/policies/benign/1.1.0');
+    // npm prints the status line and the JSON `error`: the gate keeps npm's status line standard, so the reason appears once.
+    expect(r.output).toContain('403 Forbidden - GET');
+    expect(r.output.split('capgate: benign@1.1.0 is held for review').length - 1).toBe(1);
     expect(await pinned.exists('node_modules/benign')).toBe(false);
     // Without a lockfile the filter hides it: `npm install benign` takes 1.0.0, and 1.1.0 does not exist for npm.
     const project = await makeProject(gated.url);

@@ -9,10 +9,44 @@ export const API_PREFIX = '/-/capgate/v1';
 export function sendJson(res: Response, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.statusCode = status;
+  const phrase = refusalPhrase(res, status, body);
+  if (phrase !== null) res.statusMessage = phrase;
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
   res.setHeader('Cache-Control', 'no-store');
   res.setHeader('Content-Length', Buffer.byteLength(text));
   res.end(text);
+}
+
+/** Longest reason phrase a refusal puts in its status line. */
+export const MAX_STATUS_MESSAGE = 300;
+
+/**
+ * `text` as an HTTP reason phrase: printable ASCII only (anything else, CR and LF included, would
+ * make Node throw or split the status line), whitespace collapsed, at most MAX_STATUS_MESSAGE characters.
+ */
+export function statusMessageOf(text: string): string {
+  const flat = text
+    .replace(/[\t\r\n\v\f]+/g, ' ')
+    .replace(/[^\x20-\x7e]/g, '?')
+    .replace(/ {2,}/g, ' ')
+    .trim();
+  return flat.length > MAX_STATUS_MESSAGE ? `${flat.slice(0, MAX_STATUS_MESSAGE - 3)}...` : flat;
+}
+
+/**
+ * The status line of a 403 refusal carries its one-line reason (the JSON `error`): pnpm and yarn
+ * build their message from the status line and never print the body. npm prints the status line
+ * and the `error` ("403 Forbidden - GET <url> - <error>"), so it keeps the standard phrase and
+ * prints the reason once.
+ */
+function refusalPhrase(res: Response, status: number, body: unknown): string | null {
+  if (status !== 403 || typeof body !== 'object' || body === null) return null;
+  const error = (body as { error?: unknown }).error;
+  if (typeof error !== 'string') return null;
+  const agent = (res as Partial<Pick<Response, 'req'>>).req?.headers['user-agent'];
+  if (typeof agent === 'string' && /^npm\//.test(agent)) return null;
+  const phrase = statusMessageOf(error);
+  return phrase === '' ? null : phrase;
 }
 
 /** `@scope/name` -> `@scope%2fname`, as npm spells scoped names in URLs. */
