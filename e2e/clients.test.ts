@@ -1,5 +1,5 @@
-// pnpm and yarn against the gated registry (issue 5): the same resolver-friendly behaviour as npm.
-// Both clients are installed from the npm registry of the user's npm configuration in the set-up
+// pnpm, yarn 1 and yarn 4 against the gated registry (issue 5): the same resolver-friendly behaviour as npm.
+// The clients are installed from the npm registry of the user's npm configuration in the set-up
 // (not package.json dependencies) and run with isolated HOME, store and cache.
 import { makePackage } from '../test-support/make-package';
 import { installClients, makeClientProject } from './support/clients';
@@ -15,7 +15,7 @@ const REVIEWER = { name: 'cleo', password: 'cleo-password-1' };
 const PLAIN = 'module.exports = function add(a, b) {\n  return a + b;\n};\n';
 const NETWORK = "const https = require('https');\nmodule.exports = function add(a, b) {\n  https.get('https://example.invalid/ping');\n  return a + b;\n};\n";
 const SPAWNS = "const cp = require('child_process');\nmodule.exports = function run() {\n  return cp.execSync('id');\n};\n";
-const CLIENTS: readonly ClientName[] = ['pnpm', 'yarn'];
+const CLIENTS: readonly ClientName[] = ['pnpm', 'yarn', 'yarn-berry'];
 
 let upstream: Upstream;
 let gated: Gated;
@@ -80,8 +80,8 @@ describe.each(CLIENTS)('%s against the gated registry', (client) => {
     const r = await project.add(`${name}@1.1.0`);
     expect(r.code).not.toBe(0);
     expect(r.output).toMatch(/403/);
-    if (client === 'pnpm') {
-      // pnpm prints the status line, not the JSON `error`: the gate puts its reason there.
+    if (client !== 'yarn') {
+      // pnpm and yarn 4 print the status line, not the JSON `error`: the gate puts its reason there.
       expect(r.output).toContain(`capgate: ${name}@1.1.0 is held for review: gained child-process (index.js:`);
       expect(r.output).toMatch(/child-process \(index\.js:\d+ via spawner@1\.0\.0\)/);
     } else {

@@ -9,12 +9,16 @@ import { cleanEnv, removeOnExit } from './gated';
 import type { NpmResult } from './npm';
 import { runNpm } from './npm';
 
-/** pnpm 9 supports Node 18 and later (the machines here run Node 20); yarn 1 is the classic client. */
-export const CLIENT_SPECS = ['pnpm@9', 'yarn@1'] as const;
+/**
+ * pnpm 9 supports Node 18 and later (the machines here run Node 20); yarn 1 is the classic client;
+ * yarn 4 (berry, Node 18.12 and later) is the current one, published on npm as @yarnpkg/cli-dist.
+ */
+export const CLIENT_SPECS = ['pnpm@9', 'yarn@1', '@yarnpkg/cli-dist@4'] as const;
 
 export interface Clients {
   readonly pnpm: string;
   readonly yarn: string;
+  readonly yarnBerry: string;
 }
 
 /** Installs pnpm and yarn with the user's npm (its registry and cache) into a temp folder. */
@@ -24,10 +28,14 @@ export async function installClients(): Promise<Clients> {
   await fs.writeFile(path.join(dir, 'package.json'), JSON.stringify({ name: 'capgate-e2e-clients', private: true }));
   const r = await runNpm(['install', '--prefix', dir, '--no-audit', '--no-fund', '--no-save', '--loglevel=error', ...CLIENT_SPECS], dir, 300_000);
   if (r.code !== 0) throw new Error(`cannot install ${CLIENT_SPECS.join(' ')} with npm:\n${r.output}`);
-  return { pnpm: path.join(dir, 'node_modules', 'pnpm', 'bin', 'pnpm.cjs'), yarn: path.join(dir, 'node_modules', 'yarn', 'bin', 'yarn.js') };
+  return {
+    pnpm: path.join(dir, 'node_modules', 'pnpm', 'bin', 'pnpm.cjs'),
+    yarn: path.join(dir, 'node_modules', 'yarn', 'bin', 'yarn.js'),
+    yarnBerry: path.join(dir, 'node_modules', '@yarnpkg', 'cli-dist', 'bin', 'yarn.js'),
+  };
 }
 
-export type ClientName = 'pnpm' | 'yarn';
+export type ClientName = 'pnpm' | 'yarn' | 'yarn-berry';
 
 export interface ClientProject {
   readonly dir: string;
@@ -47,10 +55,34 @@ export async function makeClientProject(clients: Clients, client: ClientName, re
   await fs.mkdir(home);
   await fs.writeFile(path.join(dir, 'package.json'), JSON.stringify({ name: 'e2e-client-project', version: '1.0.0', private: true }, null, 2));
   const env = cleanEnv({ HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'), XDG_DATA_HOME: path.join(home, '.data'), XDG_CACHE_HOME: path.join(home, '.cache'), NO_COLOR: '1', CI: 'true' });
+  if (client === 'yarn-berry') {
+    // yarn 4 takes its settings from .yarnrc.yml (no --registry flag): plain http only for the loopback
+    // registry, node_modules on disk (so installed() reads it), its own cache, no telemetry, not the
+    // immutable installs it turns on under CI, no quarantine of new versions.
+    const host = new URL(registry).hostname;
+    const rc = {
+      npmRegistryServer: registry,
+      unsafeHttpWhitelist: [host],
+      nodeLinker: 'node-modules',
+      enableGlobalCache: false,
+      cacheFolder: path.join(root, 'cache'),
+      enableTelemetry: false,
+      enableImmutableInstalls: false,
+      enableProgressBars: false,
+      httpRetry: 0,
+      // yarn 4.10+ quarantines versions published less than a day ago; the fixtures are minutes old.
+      npmMinimalAgeGate: 0,
+    };
+    // JSON is YAML: no YAML writer needed.
+    await fs.writeFile(path.join(dir, '.yarnrc.yml'), `${JSON.stringify(rc, null, 2)}\n`);
+    await fs.writeFile(path.join(dir, 'yarn.lock'), '');
+  }
   const args = (spec: string): string[] =>
     client === 'pnpm'
       ? [clients.pnpm, 'add', spec, `--registry=${registry}`, `--store-dir=${path.join(root, 'store')}`, `--cache-dir=${path.join(root, 'cache')}`, '--reporter=append-only', '--config.fetch-retries=0']
-      : [clients.yarn, 'add', spec, '--registry', registry, '--cache-folder', path.join(root, 'cache'), '--non-interactive', '--no-progress', '--network-concurrency', '4'];
+      : client === 'yarn'
+        ? [clients.yarn, 'add', spec, '--registry', registry, '--cache-folder', path.join(root, 'cache'), '--non-interactive', '--no-progress', '--network-concurrency', '4']
+        : [clients.yarnBerry, 'add', spec];
   return {
     dir,
     add: (spec) => run(process.execPath, args(spec), dir, env, 180_000),
