@@ -9,6 +9,7 @@ import { DEFAULT_TIERS } from '../analyzer/types';
 import type { CapabilityId, PackagePolicy, PolicyDiff, Tier } from '../analyzer/types';
 import type { DecisionRecord, PolicyStore, VersionState } from '../policy-store/store';
 import { newPackagePolicyFor, tiersFor } from './config';
+import { emptyPolicy } from './empty-policy';
 import type { PluginConfig } from './config';
 import { GateError } from './errors';
 import type { GateErrorCode } from './errors';
@@ -359,7 +360,7 @@ export class Gate {
     // Earlier versions exist but none can serve as a baseline: compare with nothing at all, so that
     // every block-tier capability counts as gained (never the lenient brand-new policy).
     const basePolicy =
-      baseline.noneUsable || (baseline.version !== null && baseline.policy === null) ? emptyPolicy(name, this.deps.rulesVersion) : baseline.policy;
+      baseline.noneUsable || (baseline.version !== null && baseline.policy === null) ? emptyPolicy(name, '0.0.0', this.deps.rulesVersion) : baseline.policy;
     const inheritance = await this.inherit(name, version, basePolicy, policy);
     let diffBase = basePolicy;
     if (inheritance !== null) {
@@ -625,20 +626,3 @@ export function canGainNothing(policy: PackagePolicy): boolean {
   return policy.capabilities.length === 0 && Object.keys(policy.dependencies).length === 0 && Object.keys(policy.installScripts).length === 0;
 }
 
-/** A policy with no capabilities: the baseline when every earlier version is unusable. */
-export function emptyPolicy(name: string, rulesVersion: string): PackagePolicy {
-  return {
-    schema: 1,
-    rulesVersion,
-    name,
-    version: '0.0.0',
-    capabilities: [],
-    evidence: {},
-    keypaths: [],
-    hosts: [],
-    dependencies: {},
-    installScripts: {},
-    findings: [],
-    stats: { files: 0, jsFiles: 0, bytes: 0 },
-  };
-}

@@ -18,6 +18,7 @@ import type { CapabilityId, Evidence, PackagePolicy } from '../../analyzer/types
 import { viewPackument } from '../packument';
 import type { VersionEntry } from '../packument';
 import { changedDependencies, pickVersion } from './dependencies';
+import { emptyPolicy } from '../empty-policy';
 
 export interface InheritDeps {
   /** The dependency's packument as clients of this registry see it (hidden versions removed). Throws when unavailable. */
@@ -111,7 +112,7 @@ async function resolveVersion(walk: Walk, name: string, packument: unknown, rang
   const id = `${name}@${version}`;
   if (opts.countOnce) {
     // Already counted in this decision (a cycle, or two paths to one version): nothing more to add.
-    if (walk.visited.has(id)) return { policy: emptyLike(name, version), complete: true };
+    if (walk.visited.has(id)) return { policy: emptyPolicy(name, version, ''), complete: true };
     walk.visited.add(id);
   }
   const entry = viewPackument(packument).versions.get(version);
@@ -170,19 +171,3 @@ export function withoutCapabilities(policy: PackagePolicy, remove: readonly Capa
   return { ...policy, capabilities: policy.capabilities.filter((c) => !drop.has(c)), evidence };
 }
 
-function emptyLike(name: string, version: string): PackagePolicy {
-  return {
-    schema: 1,
-    rulesVersion: '',
-    name,
-    version,
-    capabilities: [],
-    evidence: {},
-    keypaths: [],
-    hosts: [],
-    dependencies: {},
-    installScripts: {},
-    findings: [],
-    stats: { files: 0, jsFiles: 0, bytes: 0 },
-  };
-}
