@@ -20,44 +20,14 @@ import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { resolveUpstream } from '../cli/serve';
-import { cleanEnv } from '../e2e/support/gated';
+import { DEPENDENCIES, MIN_PACKAGES, npm } from './tree';
 import { dropSchema, freshSchema, queryRows, startInstance } from '../e2e/cluster-instances';
 import type { Instance } from '../e2e/cluster-instances';
 
-/** The same tree as bench:proxy (a typical web app's runtime and build dependencies). */
-const DEPENDENCIES: Readonly<Record<string, string>> = {
-  express: '4.21.2',
-  webpack: '5.97.1',
-  axios: '1.7.9',
-  lodash: '4.17.21',
-  chalk: '4.1.2',
-  commander: '12.1.0',
-};
-const MIN_PACKAGES = 150;
 
 const log = (s: string): void => void process.stdout.write(`${s}\n`);
 const secs = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 
-function npm(args: readonly string[], cwd: string, cache: string, registry: string): Promise<{ code: number | null; output: string; ms: number }> {
-  const userconfig = path.join(cwd, '..', 'npmrc');
-  const started = process.hrtime.bigint();
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      'npm',
-      [...args, `--registry=${registry}`, `--cache=${cache}`, `--userconfig=${userconfig}`, '--no-audit', '--no-fund', '--no-update-notifier', '--ignore-scripts', '--loglevel=error'],
-      { cwd, env: cleanEnv({ NO_COLOR: '1' }), stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let output = '';
-    child.stdout.on('data', (c: Buffer) => (output += c.toString('utf8')));
-    child.stderr.on('data', (c: Buffer) => (output += c.toString('utf8')));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 900_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, output, ms: Number(process.hrtime.bigint() - started) / 1e6 });
-    });
-  });
-}
 
 /** A fresh project with the pinned lockfile pointing at `registry`; returns its folder. */
 async function project(work: string, label: string, lock: string, fromUrl: string, registry: string): Promise<{ dir: string; cache: string }> {

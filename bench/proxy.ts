@@ -13,20 +13,11 @@ import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { resolveUpstream } from '../cli/serve';
+import { cleanEnv, DEPENDENCIES, MIN_PACKAGES, npm } from './tree';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const BIN = path.join(REPO_ROOT, 'dist', 'cli', 'bin.js');
 
-/** A typical web app's runtime and build dependencies (169 packages in the tree when pinned so). */
-const DEPENDENCIES: Readonly<Record<string, string>> = {
-  express: '4.21.2',
-  webpack: '5.97.1',
-  axios: '1.7.9',
-  lodash: '4.17.21',
-  chalk: '4.1.2',
-  commander: '12.1.0',
-};
-const MIN_PACKAGES = 150;
 const WARM_ROUNDS = Number(process.env['BENCH_WARM_ROUNDS'] ?? 5);
 
 interface Registry {
@@ -36,11 +27,6 @@ interface Registry {
   stop(): Promise<void>;
 }
 
-function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^npm_/i.test(k) && k !== 'CAPGATE_UPSTREAM' && k !== 'VERDACCIO_STORAGE_PATH') env[k] = v;
-  return { ...env, ...extra };
-}
 
 async function waitForLine(child: ChildProcess, pattern: RegExp, what: string): Promise<string> {
   let out = '';
@@ -138,26 +124,6 @@ async function startGate(upstream: string, dir: string): Promise<Registry> {
   return registryOf(child, url);
 }
 
-function npm(args: readonly string[], cwd: string, cache: string, registry: string): Promise<{ code: number | null; output: string; ms: number }> {
-  const userconfig = path.join(cwd, '..', 'npmrc');
-  const started = process.hrtime.bigint();
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      'npm',
-      [...args, `--registry=${registry}`, `--cache=${cache}`, `--userconfig=${userconfig}`, '--no-audit', '--no-fund', '--no-update-notifier', '--ignore-scripts', '--loglevel=error'],
-      { cwd, env: cleanEnv({ NO_COLOR: '1' }), stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let output = '';
-    child.stdout.on('data', (c: Buffer) => (output += c.toString('utf8')));
-    child.stderr.on('data', (c: Buffer) => (output += c.toString('utf8')));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 900_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, output, ms: Number(process.hrtime.bigint() - started) / 1e6 });
-    });
-  });
-}
 
 /** One `npm ci` of the pinned tree in a fresh project with a fresh npm cache (all tarballs come from the registry). */
 async function install(work: string, label: string, lock: string, fromUrl: string, registry: Registry): Promise<number> {
