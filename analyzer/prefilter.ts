@@ -251,7 +251,9 @@ export function needsFullScan(ast: t.File, sink?: PrefilterSink): boolean {
     const parent = stack.pop() as t.Node | undefined;
     const node = stack.pop() as t.Node;
     if (needed && sink === undefined) return true;
-    const scope = scopeOf(node, outer) ?? outer;
+    // Local scopes only decide triggers: once the answer is yes, the rest of the walk (strings and
+    // edges for the sink) builds none.
+    const scope = needed ? undefined : (scopeOf(node, outer) ?? outer);
     switch (node.type) {
       case 'StringLiteral':
         sink?.onString(node, parent);
