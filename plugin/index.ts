@@ -107,7 +107,11 @@ class CapgateCore {
       const poolOpts: { threads?: number; timeoutMs: number; maxHeapMb?: number } = { timeoutMs: a.timeoutMs };
       if (a.threads !== null) poolOpts.threads = a.threads;
       if (a.maxHeapMb !== null) poolOpts.maxHeapMb = a.maxHeapMb;
-      this.analyzer = new AnalyzerPool(poolOpts);
+      const pool = new AnalyzerPool(poolOpts);
+      // Load and JIT-compile the analyzer in every worker now, so the first tarballs requested do
+      // not pay for cold workers (best effort: warmUp never rejects).
+      void pool.warmUp();
+      this.analyzer = pool;
     }
     this.cluster = createCluster({ config: this.config, store: this.store, logger: this.logger });
     const { targets, publicUrl } = this.config.alerts;
