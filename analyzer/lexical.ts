@@ -5,6 +5,7 @@ import type { CapabilityId } from './types';
 import { hostsIn, sensitivePathIn } from './detectors/strings';
 import { MODULE_CAPABILITIES } from './detectors/catalog';
 import { normaliseSpec } from './resolve';
+import { lineColumn } from './positions';
 
 export interface LexicalHit {
   readonly capability: CapabilityId;
@@ -40,22 +41,7 @@ function pathAround(source: string, at: number, len: number): string {
 }
 const MAX_MATCHES = 2000;
 
-function lineIndex(source: string): number[] {
-  const starts = [0];
-  for (let i = source.indexOf('\n'); i !== -1; i = source.indexOf('\n', i + 1)) starts.push(i + 1);
-  return starts;
-}
 
-function position(starts: readonly number[], offset: number): { line: number; column: number } {
-  let lo = 0;
-  let hi = starts.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if ((starts[mid] ?? 0) <= offset) lo = mid;
-    else hi = mid - 1;
-  }
-  return { line: lo + 1, column: offset - (starts[lo] ?? 0) };
-}
 
 function snippet(source: string, offset: number): string {
   const from = Math.max(0, offset - 40);
@@ -71,13 +57,11 @@ function snippet(source: string, offset: number): string {
 export function lexicalScan(source: string): LexicalHit[] {
   const out: LexicalHit[] = [];
   const seen = new Set<string>();
-  let starts: number[] | undefined;
   const add = (capability: CapabilityId, api: string, offset: number): void => {
     const key = capability + '\0' + api;
     if (seen.has(key)) return;
     seen.add(key);
-    starts ??= lineIndex(source);
-    out.push({ capability, api, ...position(starts, offset), snippet: snippet(source, offset) });
+    out.push({ capability, api, ...lineColumn(source, offset), snippet: snippet(source, offset) });
   };
   let n = 0;
   for (const m of source.matchAll(SPEC_RE)) {

@@ -10,6 +10,7 @@ import { Resolver, extend, isRequireFn, isBuiltinSpec, normaliseSpec, type Ref }
 import type { Detector, DetectorContext, DetectorHooks, Report, Use, UseKind } from './detectors/types';
 import { keypathOf } from './detectors/types';
 import { lexicalScan } from './lexical';
+import { lineColumn } from './positions';
 import { NATIVE_LOADERS } from './detectors/catalog';
 import { needsFullScan, type PrefilterSink } from './prefilter';
 import { STRINGS_ID, inspectStringLiteral, inspectTemplateLiteral } from './detectors/strings';
@@ -462,25 +463,7 @@ function classify(cur: NodePath): { how: UseKind; call?: NodePath<t.CallExpressi
   return { how: 'read' };
 }
 
-let lineCache: { source: string; starts: number[] } | undefined;
-
-/** 1-based line and 0-based column of an offset (line index cached for the last source). */
-export function lineColumn(source: string, offset: number): { line: number; column: number } {
-  if (lineCache?.source !== source) {
-    const starts = [0];
-    for (let i = source.indexOf('\n'); i !== -1; i = source.indexOf('\n', i + 1)) starts.push(i + 1);
-    lineCache = { source, starts };
-  }
-  const starts = lineCache.starts;
-  let lo = 0;
-  let hi = starts.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if ((starts[mid] ?? 0) <= offset) lo = mid;
-    else hi = mid - 1;
-  }
-  return { line: lo + 1, column: offset - (starts[lo] ?? 0) };
-}
+export { lineColumn };
 
 /** Scans one file's source with the given detectors. Never throws on hostile input. */
 export function scanSource(file: string, source: string, detectors: readonly Detector[], parsed?: ParseResult): FileScan {
