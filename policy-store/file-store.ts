@@ -46,6 +46,7 @@ import type {
   VersionState,
 } from './store';
 import { assertClaim, assertLease, assertLimit, assertOutboxKeys, validateApproval, validateAuditEntry, validateDecisionInput, validateEvent, VERSION_STATES } from './validate';
+import { notifyDecisionListeners } from './listeners';
 
 /** Schema version of the store folder and of every record file. */
 export const FILE_STORE_SCHEMA = 1;
@@ -779,12 +780,6 @@ export class FileStore implements PolicyStore {
   }
 
   #emit(name: string, version: string): void {
-    for (const listener of this.#listeners) {
-      try {
-        listener(name, version);
-      } catch (err) {
-        this.#logger?.warn({ pkg: name, version, err: String(err) }, 'policy store: a decision listener threw');
-      }
-    }
+    notifyDecisionListeners(this.#listeners, name, version, this.#logger);
   }
 }

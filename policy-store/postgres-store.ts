@@ -15,6 +15,7 @@ import { loadMigrations } from './migrations';
 import { PolicyStoreError } from './store';
 import type { AlertEvent, AuditEntry, DecisionRecord, OutboxDelivery, PolicyStore, ScopedApproval, StoreLogger, StoredPolicy, VersionState } from './store';
 import { assertClaim, assertLease, assertLimit, assertOutboxKeys, validateApproval, validateAuditEntry, validateDecisionInput, validateEvent, VERSION_STATES } from './validate';
+import { notifyDecisionListeners } from './listeners';
 
 export interface PostgresStoreOptions {
   /** A libpq-style URL, e.g. from DATABASE_URL. */
@@ -533,12 +534,6 @@ export class PostgresStore implements PolicyStore {
   }
 
   #emit(name: string, version: string): void {
-    for (const listener of this.#listeners) {
-      try {
-        listener(name, version);
-      } catch (err) {
-        this.#logger?.warn({ pkg: name, version, err: String(err) }, 'policy store: a decision listener threw');
-      }
-    }
+    notifyDecisionListeners(this.#listeners, name, version, this.#logger);
   }
 }
