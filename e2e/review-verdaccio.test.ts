@@ -102,27 +102,7 @@ async function adduser(name: string, password: string): Promise<string> {
 }
 
 function call(method: string, p: string, headers: Record<string, string>, body?: string): Promise<JsonResponse> {
-  // rawRequest sets JSON headers itself; this variant controls every header (content type, origin).
-  return new Promise((resolve, reject) => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { request } = require('node:http') as typeof http;
-    const req = request({ method, host: '127.0.0.1', port, path: p, headers: { accept: 'application/json', ...headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const raw = Buffer.concat(chunks);
-        let parsed: unknown = raw.toString('utf8');
-        try {
-          parsed = JSON.parse(raw.toString('utf8'));
-        } catch {
-          // not JSON
-        }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: parsed, raw });
-      });
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
+  return rawRequest({ method, host: '127.0.0.1', port, path: p, headers, ...(body === undefined ? {} : { rawBody: body }) });
 }
 
 describe('review API inside a real Verdaccio', () => {

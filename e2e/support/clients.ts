@@ -1,13 +1,12 @@
 // Owns the pnpm and yarn clients of the e2e tests: installed once per run from the npm registry the
 // user's npm configuration names (never written here), into a temp folder, and run in isolated
 // temp projects: their own HOME (so no user .npmrc/.yarnrc applies), store, cache and registry flag.
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { cleanEnv, removeOnExit } from './gated';
 import type { NpmResult } from './npm';
-import { runNpm } from './npm';
+import { runCommand, runNpm } from './npm';
 
 /**
  * pnpm 9 supports Node 18 and later (the machines here run Node 20); yarn 1 is the classic client;
@@ -85,7 +84,7 @@ export async function makeClientProject(clients: Clients, client: ClientName, re
         : [clients.yarnBerry, 'add', spec];
   return {
     dir,
-    add: (spec) => run(process.execPath, args(spec), dir, env, 180_000),
+    add: (spec) => runCommand(process.execPath, args(spec), dir, env, 180_000),
     installed: async (name) => {
       try {
         const pkg = JSON.parse(await fs.readFile(path.join(dir, 'node_modules', name, 'package.json'), 'utf8')) as { version?: unknown };
@@ -97,21 +96,3 @@ export async function makeClientProject(clients: Clients, client: ClientName, re
   };
 }
 
-function run(cmd: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<NpmResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, [...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${args.slice(0, 3).join(' ')} took longer than ${timeoutMs} ms:\n${stdout}\n${stderr}`));
-    }, timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, output: `${stdout}\n${stderr}` });
-    });
-  });
-}

@@ -63,15 +63,20 @@ export async function makeProject(registry: string, pkg: Record<string, unknown>
 }
 
 export function runNpm(args: readonly string[], cwd: string, timeoutMs: number): Promise<NpmResult> {
+  return runCommand('npm', args, cwd, cleanEnv({ NO_COLOR: '1' }), timeoutMs);
+}
+
+/** Runs a client command to completion, collecting its output; killed (and rejected) after `timeoutMs`. */
+export function runCommand(cmd: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<NpmResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn('npm', [...args], { cwd, env: cleanEnv({ NO_COLOR: '1' }), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, [...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`npm ${args.join(' ')} took longer than ${timeoutMs} ms:\n${stdout}\n${stderr}`));
+      reject(new Error(`${cmd === 'npm' ? 'npm ' + args.join(' ') : args.slice(0, 3).join(' ')} took longer than ${timeoutMs} ms:\n${stdout}\n${stderr}`));
     }, timeoutMs);
     child.on('error', reject);
     child.on('close', (code) => {

@@ -116,15 +116,30 @@ export function requestJson(method: string, url: string, body?: unknown, token?:
   return rawRequest({ method, host: u.hostname, port: Number(u.port), path: url.slice(u.origin.length) || '/', body, token });
 }
 
-export function rawRequest(p: { method: string; host: string; port: number; path: string; body?: unknown; token?: string | undefined; timeoutMs?: number }): Promise<JsonResponse> {
+/**
+ * `body` is sent as JSON; `rawBody` as is. `headers` are added last, so a test can set any
+ * content type, origin or authorization it needs.
+ */
+export function rawRequest(p: {
+  method: string;
+  host: string;
+  port: number;
+  path: string;
+  body?: unknown;
+  rawBody?: string;
+  token?: string | undefined;
+  headers?: Readonly<Record<string, string>>;
+  timeoutMs?: number;
+}): Promise<JsonResponse> {
   return new Promise((resolve, reject) => {
-    const payload = p.body === undefined ? undefined : Buffer.from(JSON.stringify(p.body));
+    const payload = p.rawBody !== undefined ? Buffer.from(p.rawBody) : p.body === undefined ? undefined : Buffer.from(JSON.stringify(p.body));
     const headers: http.OutgoingHttpHeaders = { accept: 'application/json' };
     if (payload !== undefined) {
-      headers['content-type'] = 'application/json';
+      if (p.rawBody === undefined) headers['content-type'] = 'application/json';
       headers['content-length'] = payload.length;
     }
     if (p.token !== undefined) headers['authorization'] = `Bearer ${p.token}`;
+    Object.assign(headers, p.headers);
     const req = http.request({ method: p.method, host: p.host, port: p.port, path: p.path, headers, timeout: p.timeoutMs ?? 60_000 }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
