@@ -198,9 +198,10 @@ describe('two gated registries on one PostgreSQL store', () => {
     extra.push(victim);
     const doomed = httpGet(`${victim.url}cl-killed/-/cl-killed-1.0.0.tgz`).catch((e: unknown) => e);
     await eventually('the victim to be analysing cl-killed', async () => (await victim.metric('capgate_analyses_in_progress')) === 1);
-    const held = await queryRows(DATABASE_URL, `SELECT owner FROM ${schema}.leases WHERE key LIKE $1`, ['decision:cl-killed@1.0.0#%']);
-    expect(held).toHaveLength(1);
-    expect(String(held[0]?.['owner'])).toMatch(/^victim\//);
+    // It holds the decision lease and, nested in that work, the policy lease of the same bytes.
+    const held = await queryRows(DATABASE_URL, `SELECT key, owner FROM ${schema}.leases WHERE key LIKE $1 ORDER BY key`, ['%:cl-killed@1.0.0#%']);
+    expect(held.map((row) => String(row['key']).split(':')[0])).toEqual(['decision', 'policy']);
+    for (const row of held) expect(String(row['owner'])).toMatch(/^victim\//);
     await victim.kill();
     // The request to the victim dies with it (jest's realm has its own Error, so compare the text).
     expect(String(await doomed)).toMatch(/socket hang up|ECONNRESET|ECONNREFUSED/);
@@ -210,10 +211,16 @@ describe('two gated registries on one PostgreSQL store', () => {
     const r = await project.npm(['install', 'cl-killed@1.0.0']);
     expect({ code: r.code, out: r.output }).toMatchObject({ code: 0 });
     expect(await b.metric('capgate_analyses_total')).toBe(before.analyses + 1);
-    expect(await b.metric('capgate_lease_takeovers_total')).toBe(before.takeovers + 1);
+    // The victim held two leases for cl-killed@1.0.0 when it died: the decision lease and, nested
+    // in its work, the policy lease of the same bytes. Both stop being renewed at once but expire a
+    // few milliseconds apart, so b takes over the decision lease after waiting and then either finds
+    // the policy lease expired already (one takeover) or waits those milliseconds for it (two).
+    const takeovers = (await b.metric('capgate_lease_takeovers_total')) - before.takeovers;
+    expect(takeovers).toBeGreaterThanOrEqual(1);
+    expect(takeovers).toBeLessThanOrEqual(2);
     expect((await decisionVia(a, 'cl-killed', '1.0.0'))['state']).toBe('allowed');
     // Released after the work: no lease is left behind.
-    expect(await queryRows(DATABASE_URL, `SELECT owner FROM ${schema}.leases WHERE key LIKE $1`, ['decision:cl-killed@1.0.0#%'])).toHaveLength(0);
+    expect(await queryRows(DATABASE_URL, `SELECT owner FROM ${schema}.leases WHERE key LIKE $1`, ['%:cl-killed@1.0.0#%'])).toHaveLength(0);
   });
 
   clusterIt('every alert is delivered once: none lost, none twice, never concurrently', async () => {
