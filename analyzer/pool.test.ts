@@ -19,7 +19,8 @@ module.exports.default = async function (task) {
   if (cmd === 'exit') process.exit(3);
   if (cmd.startsWith('busy:')) { const end = Date.now() + Number(cmd.slice(5)); while (Date.now() < end) {} }
   if (cmd === 'corrupt') return { ok: false, error: { name: 'AnalyzerError', code: 'CAPGATE_ARCHIVE_CORRUPT', message: 'bad gzip' } };
-  return { ok: true, policy: { echo: cmd, length: task.bytes.byteLength, isTransferredCopy: task.bytes.buffer.byteLength === task.bytes.byteLength } };
+  const thread = require('node:worker_threads').threadId;
+  return { ok: true, policy: { echo: cmd, thread, length: task.bytes.byteLength, isTransferredCopy: task.bytes.buffer.byteLength === task.bytes.byteLength } };
 };`;
 
 let dir: string;
@@ -113,6 +114,55 @@ describe('AnalyzerPool (stand-in worker)', () => {
       expect(await pool.warmUp(3)).toBeGreaterThanOrEqual(0);
       expect(pool.pending).toBe(0);
       expect(await pool.analyze(b('after warm-up'))).toMatchObject({ echo: 'after warm-up' });
+    } finally {
+      await pool.close();
+    }
+  });
+
+  // What a stand-in job reports: its command and the worker thread that ran it.
+  type Ran = { echo: string; thread: number };
+  const ran = async (p: Promise<unknown>): Promise<Ran> => (await p) as Ran;
+  const finishOrder = (jobs: Record<string, Promise<unknown>>): Promise<string[]> => {
+    const order: string[] = [];
+    return Promise.all(Object.entries(jobs).map(([name, p]) => p.then(() => order.push(name)))).then(() => order);
+  };
+
+  it('runs jobs with the same affinity key on the worker that ran the last one, while it is at most one job busier', async () => {
+    const pool = new AnalyzerPool({ threads: 2, minThreads: 2, timeoutMs: 10_000, workerFilename: standIn });
+    try {
+      const first = await ran(pool.analyze(b('first'), { affinity: 'pkg' }));
+      // The key's worker is busy and the other idle: the job waits for its worker rather than
+      // scanning the shared files again elsewhere, and the idle worker takes a job without a key.
+      const busy = ran(pool.analyze(b('busy:400'), { affinity: 'pkg' }));
+      const pinned = ran(pool.analyze(b('same package'), { affinity: 'pkg' }));
+      const other = ran(pool.analyze(b('other package'), { affinity: 'other' }));
+      expect((await busy).thread).toBe(first.thread);
+      expect((await pinned).thread).toBe(first.thread);
+      expect((await other).thread).not.toBe(first.thread);
+      // Two jobs ahead on its worker (one running, one pinned) and the other worker idle: the third
+      // goes to the idle worker at once.
+      const running = ran(pool.analyze(b('busy:600'), { affinity: 'pkg' }));
+      const queued = ran(pool.analyze(b('busy:10'), { affinity: 'pkg' }));
+      const third = pool.analyze(b('third'), { affinity: 'pkg' });
+      const order = await finishOrder({ running, queued, third });
+      expect(order[0]).toBe('third');
+      const moved = await ran(third);
+      expect(moved.thread).not.toBe((await running).thread);
+      // The key follows the job that started last ('queued', on the first worker).
+      expect((await ran(pool.analyze(b('next'), { affinity: 'pkg' }))).thread).toBe((await queued).thread);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('never leaves a job without a key waiting behind a long one while a worker is free', async () => {
+    const pool = new AnalyzerPool({ threads: 2, minThreads: 2, timeoutMs: 10_000, workerFilename: standIn });
+    try {
+      const long = pool.analyze(b('busy:1500'));
+      const short = pool.analyze(b('busy:50'));
+      const queued = pool.analyze(b('queued'));
+      expect(pool.pending).toBe(3);
+      expect(await finishOrder({ long, short, queued })).toEqual(['short', 'queued', 'long']);
     } finally {
       await pool.close();
     }

@@ -2,7 +2,11 @@
 // parses JavaScript, with a time budget and memory caps per job so that one bad package cannot take
 // the pool (or the process) down: a timeout terminates that worker (CAPGATE_ANALYSIS_TIMEOUT), an
 // out-of-memory or a crash kills only that worker (CAPGATE_ANALYSIS_FAILED); piscina replaces it.
+// Also owns which worker runs a job: each worker keeps a cache of file scans by content
+// (scan-cache.ts), and consecutive versions of a package share most files, so jobs with the same
+// affinity key (the package name) go to the worker that ran the last one unless it is busier.
 import * as path from 'node:path';
+import { LRUCache } from 'lru-cache';
 import { Piscina } from 'piscina';
 import { AnalyzerError, isAnalyzerError, reviveAnalyzerError } from './errors';
 import type { TarLimits } from './tarball';
@@ -39,36 +43,67 @@ export interface AnalyzeOptions {
    * Default false (one copy into a fresh buffer, which is then transferred).
    */
   readonly transfer?: boolean;
+  /**
+   * Jobs with the same key (a package name) prefer the worker that ran the last one, whose scan
+   * cache then already holds the files the versions share. Default: none (the least busy worker).
+   */
+  readonly affinity?: string;
+  /** Called when a worker takes the job (its time budget starts then), e.g. to time it without the queue. */
+  readonly onStart?: () => void;
+}
+
+/** Affinity keys remembered (one small entry per package name). */
+const MAX_AFFINITY_KEYS = 4096;
+
+/** A job waiting for a lane: for one lane (`pinned`) or for whichever frees up first. */
+interface Waiter {
+  readonly pinned: Lane | null;
+  readonly key: string | undefined;
+  resolve(lane: Lane): void;
+  reject(e: Error): void;
+}
+
+/** One worker thread: a lane runs one job at a time. */
+interface Lane {
+  readonly index: number;
+  readonly piscina: Piscina<WorkerTask, WorkerResult>;
+  busy: boolean;
 }
 
 export class AnalyzerPool {
   readonly threads: number;
   readonly timeoutMs: number;
-  private readonly piscina: Piscina<WorkerTask, WorkerResult>;
+  private readonly lanes: Lane[];
   private readonly limits: Partial<TarLimits> | undefined;
-  private active = 0;
-  private readonly waiting: { resolve: () => void; reject: (e: Error) => void }[] = [];
+  private readonly affinity = new LRUCache<string, number>({ max: MAX_AFFINITY_KEYS });
+  /** Jobs waiting for a lane, oldest first. */
+  private readonly waiting: Waiter[] = [];
   private closed = false;
 
   constructor(opts: AnalyzerPoolOptions = {}) {
     this.threads = Math.max(1, Math.floor(opts.threads ?? 2));
     this.timeoutMs = opts.timeoutMs ?? 30_000;
     this.limits = opts.limits;
-    this.piscina = new Piscina<WorkerTask, WorkerResult>({
-      filename: opts.workerFilename ?? path.join(__dirname, 'worker.js'),
-      minThreads: Math.min(this.threads, Math.max(0, opts.minThreads ?? 1)),
-      maxThreads: this.threads,
-      // Jobs wait in this class's own queue (so the time budget starts when a worker is free).
-      maxQueue: 'auto',
-      idleTimeout: 30_000,
-      resourceLimits: {
-        maxOldGenerationSizeMb: opts.maxHeapMb ?? 1024,
-        stackSizeMb: opts.stackSizeMb ?? 4,
-      },
+    const minThreads = Math.min(this.threads, Math.max(0, opts.minThreads ?? 1));
+    this.lanes = Array.from({ length: this.threads }, (_, i): Lane => {
+      // One piscina of one thread per lane: piscina cannot pick a thread for a job, a lane can.
+      const piscina = new Piscina<WorkerTask, WorkerResult>({
+        filename: opts.workerFilename ?? path.join(__dirname, 'worker.js'),
+        minThreads: i < minThreads ? 1 : 0,
+        maxThreads: 1,
+        // Jobs wait in the lane's own queue (so the time budget starts when the worker is free).
+        maxQueue: 'auto',
+        idleTimeout: 30_000,
+        resourceLimits: {
+          maxOldGenerationSizeMb: opts.maxHeapMb ?? 1024,
+          stackSizeMb: opts.stackSizeMb ?? 4,
+        },
+      });
+      // piscina emits 'error' for a worker that dies with no task on it; without a listener an
+      // EventEmitter 'error' would throw and take the whole process down.
+      piscina.on('error', () => undefined);
+      return { index: i, piscina, busy: false };
     });
-    // piscina emits 'error' for a worker that dies with no task on it; without a listener an
-    // EventEmitter 'error' would throw and take the whole process down.
-    this.piscina.on('error', () => undefined);
   }
 
   /** Analyzes one tarball in a worker. Rejects with an AnalyzerError (any of its codes). */
@@ -79,7 +114,7 @@ export class AnalyzerPool {
       ? bytes
       : new Uint8Array(bytes);
     const task: WorkerTask = this.limits === undefined ? { bytes: own } : { bytes: own, limits: this.limits };
-    return this.run(task, own.buffer as ArrayBuffer);
+    return this.run(opts.affinity, task, own.buffer as ArrayBuffer, opts.onStart);
   }
 
   /**
@@ -98,19 +133,64 @@ export class AnalyzerPool {
       index.push([p, offset, bytes.byteLength]);
       offset += bytes.byteLength;
     }
-    return this.run({ kind: 'files', data, index, findings }, data.buffer);
+    return this.run(undefined, { kind: 'files', data, index, findings }, data.buffer);
   }
 
-  private async run(task: WorkerTask, transfer: ArrayBuffer): Promise<PackagePolicy> {
-    await this.acquire();
+  /**
+   * A lane for a job, once one is free. A job whose key last ran on a lane waits for that lane
+   * (pinned) while it has at most one job more than the least busy lane: waiting behind one job
+   * there usually costs less than scanning every shared file again elsewhere, and it leaves the
+   * other lanes to other packages. Any other job takes the first lane that is free (lowest index
+   * first), so no job waits behind a long one while a worker is idle.
+   */
+  private acquire(key: string | undefined): Promise<Lane> {
+    let pinned: Lane | null = null;
+    const previous = key === undefined ? undefined : this.affinity.get(key);
+    if (previous !== undefined && previous < this.lanes.length) {
+      const least = Math.min(...this.lanes.map((l) => this.load(l)));
+      const lane = this.lanes[previous] as Lane;
+      if (this.load(lane) <= least + 1) pinned = lane;
+    }
+    const free = pinned !== null ? (pinned.busy ? undefined : pinned) : this.lanes.find((l) => !l.busy);
+    if (free !== undefined) return Promise.resolve(this.take(free, key));
+    return new Promise<Lane>((resolve, reject) => this.waiting.push({ pinned, key, resolve, reject }));
+  }
+
+  /** Jobs on a lane: the running one plus the ones pinned to it. */
+  private load(lane: Lane): number {
+    let n = lane.busy ? 1 : 0;
+    for (const w of this.waiting) if (w.pinned === lane) n++;
+    return n;
+  }
+
+  private take(lane: Lane, key: string | undefined): Lane {
+    lane.busy = true;
+    if (key !== undefined) this.affinity.set(key, lane.index);
+    return lane;
+  }
+
+  /** The lane passes straight to the oldest job that can run on it. */
+  private release(lane: Lane): void {
+    const i = this.waiting.findIndex((w) => w.pinned === null || w.pinned === lane);
+    if (i === -1) {
+      lane.busy = false;
+      return;
+    }
+    const [next] = this.waiting.splice(i, 1) as [Waiter];
+    next.resolve(this.take(lane, next.key));
+  }
+
+  private async run(key: string | undefined, task: WorkerTask, transfer: ArrayBuffer, onStart?: () => void): Promise<PackagePolicy> {
+    const lane = await this.acquire(key);
     if (this.closed) {
-      this.release();
+      this.release(lane);
       throw new AnalyzerError('CAPGATE_ANALYSIS_FAILED', 'the analyzer pool is closed');
     }
+    onStart?.();
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), this.timeoutMs);
     try {
-      const result = await this.piscina.run(task, { signal: controller.signal, transferList: [transfer] });
+      const result = await lane.piscina.run(task, { signal: controller.signal, transferList: [transfer] });
       if (result.ok && 'policy' in result) return result.policy;
       if (result.ok) throw new AnalyzerError('CAPGATE_ANALYSIS_FAILED', 'the worker returned no policy');
       throw reviveAnalyzerError(result.error) ?? new AnalyzerError('CAPGATE_ANALYSIS_FAILED', 'the worker returned an invalid error');
@@ -122,7 +202,7 @@ export class AnalyzerPool {
       throw new AnalyzerError('CAPGATE_ANALYSIS_FAILED', `analysis worker failed: ${describe(e)}`, {}, { cause: e });
     } finally {
       clearTimeout(timer);
-      this.release();
+      this.release(lane);
     }
   }
 
@@ -134,26 +214,26 @@ export class AnalyzerPool {
    */
   async warmUp(rounds = 30): Promise<number> {
     const started = Date.now();
-    const one = async (): Promise<void> => {
-      await this.acquire();
+    const one = async (lane: Lane): Promise<void> => {
+      await this.acquireLane(lane);
       const controller = new AbortController();
       const timer = setTimeout(() => controller.abort(), this.timeoutMs);
       try {
-        if (!this.closed) await this.piscina.run({ kind: 'warmup', rounds }, { signal: controller.signal });
+        if (!this.closed) await lane.piscina.run({ kind: 'warmup', rounds }, { signal: controller.signal });
       } catch {
         // A stand-in worker or a dying one: warming up is only an optimisation.
       } finally {
         clearTimeout(timer);
-        this.release();
+        this.release(lane);
       }
     };
-    await Promise.all(Array.from({ length: this.threads }, one));
+    await Promise.all(this.lanes.map(one));
     return Date.now() - started;
   }
 
   /** Jobs running plus jobs waiting. */
   get pending(): number {
-    return this.active + this.waiting.length;
+    return this.lanes.filter((l) => l.busy).length + this.waiting.length;
   }
 
   /** Stops the workers. Jobs still waiting are rejected; running ones finish first. */
@@ -161,21 +241,13 @@ export class AnalyzerPool {
     if (this.closed) return;
     this.closed = true;
     for (const w of this.waiting.splice(0)) w.reject(new AnalyzerError('CAPGATE_ANALYSIS_FAILED', 'the analyzer pool is closed'));
-    await this.piscina.close();
+    await Promise.all(this.lanes.map((lane) => lane.piscina.close()));
   }
 
-  private acquire(): Promise<void> {
-    if (this.active < this.threads) {
-      this.active++;
-      return Promise.resolve();
-    }
-    return new Promise<void>((resolve, reject) => this.waiting.push({ resolve, reject }));
-  }
-
-  private release(): void {
-    const next = this.waiting.shift();
-    if (next) next.resolve(); // the slot passes straight to the next job
-    else this.active--;
+  /** This very lane (warm-up runs once on each). */
+  private acquireLane(lane: Lane): Promise<Lane> {
+    if (!lane.busy) return Promise.resolve(this.take(lane, undefined));
+    return new Promise<Lane>((resolve, reject) => this.waiting.push({ pinned: lane, key: undefined, resolve, reject }));
   }
 }
 

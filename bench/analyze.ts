@@ -55,6 +55,8 @@ interface Options {
   readonly only: string | undefined;
   readonly downloadConcurrency: number;
   readonly warmUp: boolean;
+  /** Versions of one package go to the worker that analysed the previous one (AnalyzerPool affinity). */
+  readonly affinity: boolean;
 }
 
 function fail(message: string): never {
@@ -193,9 +195,10 @@ async function main(): Promise<void> {
     .option('--limit <n>', 'only the first n pairs', (v) => Number.parseInt(v, 10))
     .option('--only <name>', 'only pairs of this package')
     .option('--download-concurrency <n>', 'parallel npm pack / npm view', (v) => Number.parseInt(v, 10), 4)
+    .option('--no-affinity', 'send each package to whichever worker is free (no scan-cache sharing between versions of a package)')
     .option('--no-warm-up', 'time the first packages on cold workers (no AnalyzerPool.warmUp first)')
     .parse(process.argv);
-  const o = program.opts<{ registryMode: boolean; threads: number; timeout: number; limit?: number; only?: string; downloadConcurrency: number; warmUp: boolean }>();
+  const o = program.opts<{ registryMode: boolean; threads: number; timeout: number; limit?: number; only?: string; downloadConcurrency: number; warmUp: boolean; affinity: boolean }>();
   const opts: Options = {
     registryMode: o.registryMode,
     threads: o.threads,
@@ -204,6 +207,7 @@ async function main(): Promise<void> {
     only: o.only,
     downloadConcurrency: o.downloadConcurrency,
     warmUp: o.warmUp,
+    affinity: o.affinity,
   };
 
   let pairs = readPairs();
@@ -240,9 +244,15 @@ async function main(): Promise<void> {
   const analyzeSpec = async (spec: string, file: string | null, downloadError: string | null): Promise<Analysis> => {
     if (file === null) return { spec, file, bytes: 0, ms: 0, policy: null, error: { kind: 'download', message: downloadError ?? 'not downloaded' } };
     const bytes = readFileSync(file);
-    const started = process.hrtime.bigint();
+    // Timed from when a worker takes the job: a version waiting for its package's worker (affinity)
+    // is queueing, not analysing.
+    let started = process.hrtime.bigint();
+    const onStart = (): void => {
+      started = process.hrtime.bigint();
+    };
+    const name = spec.slice(0, spec.lastIndexOf('@'));
     try {
-      const policy = await pool.analyze(bytes, { transfer: true });
+      const policy = await pool.analyze(bytes, { transfer: true, onStart, ...(opts.affinity ? { affinity: name } : {}) });
       return { spec, file, bytes: statSync(file).size, ms: Number(process.hrtime.bigint() - started) / 1e6, policy, error: null };
     } catch (e) {
       const kind = isAnalyzerError(e) ? e.code : 'unexpected';
@@ -251,7 +261,10 @@ async function main(): Promise<void> {
   };
   const loadBefore = os.loadavg()[0] ?? 0;
   const wallStarted = process.hrtime.bigint();
-  await mapLimit([...specs.keys()], opts.threads, async (spec) => {
+  // With affinity a version may wait for its package's worker: keep one more job per thread in
+  // flight so that the other workers never idle meanwhile (times start when a worker takes a job).
+  const inFlight = opts.affinity ? opts.threads * 2 : opts.threads;
+  await mapLimit([...specs.keys()], inFlight, async (spec) => {
     const f = files.get(spec);
     analyses.set(spec, await analyzeSpec(spec, f?.file ?? null, f?.error ?? null));
   });
@@ -293,7 +306,7 @@ async function main(): Promise<void> {
         depFiles.set(spec, { file: null, error: e instanceof Error ? e.message : String(e) });
       }
     });
-    await mapLimit([...depSpecs.keys()], opts.threads, async (spec) => {
+    await mapLimit([...depSpecs.keys()], inFlight, async (spec) => {
       const already = analyses.get(spec);
       if (already) {
         depAnalyses.set(spec, already);
@@ -349,7 +362,7 @@ async function main(): Promise<void> {
   out.push(`capgate bench:analyze — ${pairs.length} pairs, ${specs.size} packages (mode: ${opts.registryMode ? 'registry + offline' : 'offline'})`);
   out.push(`packages analyzed: ${ok.length}/${all.length}; errors: ${errors.length - timeouts.length}; timeouts: ${timeouts.length}`);
   for (const e of errors) out.push(`  ${e.error?.kind} ${e.spec}: ${e.error?.message.slice(0, 200)}`);
-  out.push(`workers: ${opts.warmUp ? 'warmed up before timing (AnalyzerPool.warmUp)' : 'cold (--no-warm-up)'}`);
+  out.push(`workers: ${opts.warmUp ? 'warmed up before timing (AnalyzerPool.warmUp)' : 'cold (--no-warm-up)'}; ${opts.affinity ? 'versions of a package on the same worker, sharing its scan cache as the gate does (--no-affinity: any worker)' : 'any free worker (--no-affinity): no scan-cache sharing between versions'}`);
   out.push(`ms per package: median ${percentile(times, 50).toFixed(1)}, p95 ${percentile(times, 95).toFixed(1)}, max ${percentile(times, 100).toFixed(1)} (slowest: ${slowest.map((x) => `${x.spec} ${x.ms.toFixed(0)} ms`).join(', ')})`);
   out.push(`throughput: ${(totalBytes / 1e6 / (totalMs / 1000)).toFixed(2)} MB/s per thread (compressed bytes / summed analysis time), ${(totalBytes / 1e6 / (wallMs / 1000)).toFixed(2)} MB/s wall-clock with ${opts.threads} threads (${(totalBytes / 1e6).toFixed(1)} MB in ${(wallMs / 1000).toFixed(1)} s)`);
   out.push(`peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB (the whole process: worker threads share it)`);
@@ -369,6 +382,7 @@ async function main(): Promise<void> {
     threads: opts.threads,
     timeoutMs: opts.timeoutMs,
     warmUp: opts.warmUp,
+    affinity: opts.affinity,
     packages: all.map((x) => ({ spec: x.spec, bytes: x.bytes, ms: Math.round(x.ms * 10) / 10, error: x.error, capabilities: x.policy?.capabilities ?? null, findings: x.policy?.findings.length ?? null })),
     dependencies: [...depAnalyses.values()].map((x) => ({ spec: x.spec, ms: Math.round(x.ms * 10) / 10, error: x.error, capabilities: x.policy?.capabilities ?? null })),
     pairs: results.map((r) => ({ ...r.pair, error: r.error, dependencies: r.dependencies, registry: r.registry, offline: r.offline })),

@@ -31,7 +31,8 @@ export interface RegistrySource {
 
 /** The analyzer seen from the gate: AnalyzerPool in production. Rejects with `{ code }` errors. */
 export interface TarballAnalyzer {
-  analyze(bytes: Uint8Array): Promise<PackagePolicy>;
+  /** `affinity`: the package name, so versions of one package share a worker's scan cache. */
+  analyze(bytes: Uint8Array, opts?: { affinity?: string }): Promise<PackagePolicy>;
 }
 
 export interface DiffOptions {
@@ -551,7 +552,7 @@ export class Gate {
 
   private async analyze(name: string, version: string, bytes: Uint8Array): Promise<PackagePolicy> {
     try {
-      return await this.deps.analyzer.analyze(bytes);
+      return await this.deps.analyzer.analyze(bytes, { affinity: name });
     } catch (e) {
       throw toGateError(e, { name, version });
     }

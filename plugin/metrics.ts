@@ -166,11 +166,11 @@ export class CapgateMetrics {
 /** Wraps the analyzer so every analysis (new versions and baselines) is counted and timed. */
 export function instrumentAnalyzer<A extends TarballAnalyzer>(analyzer: A, metrics: CapgateMetrics, clock: () => number = () => performance.now()): TarballAnalyzer {
   return {
-    async analyze(bytes: Uint8Array) {
+    async analyze(bytes: Uint8Array, opts?: { affinity?: string }) {
       const started = clock();
       metrics.analysisStarted();
       try {
-        const policy = await analyzer.analyze(bytes);
+        const policy = await analyzer.analyze(bytes, opts);
         metrics.analysis((clock() - started) / 1000, null);
         return policy;
       } catch (e) {
