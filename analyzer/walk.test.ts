@@ -1,7 +1,7 @@
 import traverseModule, { type NodePath, type Visitor } from '@babel/traverse';
 import type * as t from '@babel/types';
 import { parseSource } from './parse';
-import { planWalk, walk } from './walk';
+import { planWalk, toBabelVisitor, walk, type WalkVisitor } from './walk';
 
 type TraverseFn = typeof traverseModule;
 const traverse: TraverseFn = (traverseModule as unknown as { default?: TraverseFn }).default ?? traverseModule;
@@ -13,7 +13,7 @@ function parse(src: string): t.File {
 }
 
 /** Visitors that log every call with what a detector could observe: node, parent, key, scope and binding. */
-function recorder(log: string[]): Visitor[] {
+function recorder(log: string[]): WalkVisitor[] {
   const scopeIds = new Map<unknown, number>();
   const id = (x: unknown): number => {
     let n = scopeIds.get(x);
@@ -26,10 +26,13 @@ function recorder(log: string[]): Visitor[] {
     const refs = binding === undefined ? '' : `${binding.kind}/${binding.referencePaths.length}/${binding.constantViolations.length}`;
     log.push(`${tag} ${n.type}@${n.start} in ${path.parent.type}.${String(path.listKey ?? '')}${String(path.key)} scope#${id(path.scope)} ${refs} up:${path.parentPath?.node.type ?? '-'}`);
   };
+  const raw = (tag: string) => (node: t.Node, parent: t.Node) => {
+    log.push(`${tag} ${node.type}@${node.start} in ${parent.type}`);
+  };
   return [
-    { ReferencedIdentifier: seen('ref'), CallExpression: seen('call'), ImportDeclaration: seen('import') },
-    { CallExpression: seen('call2'), StringLiteral: seen('str'), WhileStatement: seen('while') },
-    { TemplateLiteral: seen('tpl'), ExportNamedDeclaration: seen('export') },
+    { visitor: { ReferencedIdentifier: seen('ref'), CallExpression: seen('call'), ImportDeclaration: seen('import') } },
+    { visitor: { CallExpression: seen('call2'), StringLiteral: seen('str'), WhileStatement: seen('while') }, nodeVisitor: { StringLiteral: raw('rawstr'), CallExpression: raw('rawcall') } },
+    { visitor: { TemplateLiteral: seen('tpl'), ExportNamedDeclaration: seen('export') }, nodeVisitor: { TemplateLiteral: raw('rawtpl') } },
   ];
 }
 
@@ -45,7 +48,14 @@ const SOURCES = [
 describe('walk', () => {
   it.each(SOURCES)('calls the same handlers on the same paths and scopes as @babel/traverse: %s', (src) => {
     const expected: string[] = [];
-    traverse(parse(src), traverse.visitors.merge(recorder(expected)));
+    const babel: Visitor[] = [];
+    for (const part of recorder(expected)) {
+      if (part.visitor) babel.push(part.visitor);
+      const raw: Record<string, (path: NodePath) => void> = {};
+      for (const [key, fn] of Object.entries(part.nodeVisitor ?? {})) raw[key] = (path) => (fn as (n: t.Node, p: t.Node) => void)(path.node, path.parent);
+      babel.push(raw as Visitor);
+    }
+    traverse(parse(src), traverse.visitors.merge(babel));
     traverse.cache.clear();
     const actual: string[] = [];
     const plan = planWalk(recorder(actual));
@@ -56,15 +66,27 @@ describe('walk', () => {
     expect(actual).toEqual(expected);
   });
 
+  it('hands the same parts to @babel/traverse when it cannot walk them', () => {
+    const src = SOURCES[0] as string;
+    const expected: string[] = [];
+    const plan = planWalk(recorder(expected));
+    walk(parse(src), plan as NonNullable<typeof plan>);
+    traverse.cache.clear();
+    const actual: string[] = [];
+    traverse(parse(src), toBabelVisitor(recorder(actual)));
+    traverse.cache.clear();
+    expect(actual).toEqual(expected);
+  });
+
   it('leaves visitors it does not mirror to @babel/traverse', () => {
-    expect(planWalk([{ Function() {} }])).toBeUndefined();
-    expect(planWalk([{ CallExpression: { exit() {} } }])).toBeUndefined();
-    expect(planWalk([{ 'Identifier|StringLiteral'() {} } as Visitor])).toBeUndefined();
-    expect(planWalk([{ BindingIdentifier() {} }])).toBeUndefined();
+    expect(planWalk([{ visitor: { Function() {} } }])).toBeUndefined();
+    expect(planWalk([{ visitor: { CallExpression: { exit() {} } } }])).toBeUndefined();
+    expect(planWalk([{ visitor: { 'Identifier|StringLiteral'() {} } as Visitor }])).toBeUndefined();
+    expect(planWalk([{ visitor: { BindingIdentifier() {} } }])).toBeUndefined();
   });
 
   it('refuses visitors that change the tree', () => {
-    const plan = planWalk([{ CallExpression: (path: NodePath) => path.skip() }]);
+    const plan = planWalk([{ visitor: { CallExpression: (path: NodePath) => path.skip() } }]);
     expect(() => walk(parse('f()'), plan as NonNullable<typeof plan>)).toThrow(/must not/);
   });
 });

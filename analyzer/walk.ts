@@ -6,18 +6,32 @@
 import traverseModule, { NodePath, type Visitor } from '@babel/traverse';
 import { DEPRECATED_KEYS, FLIPPED_ALIAS_KEYS, VISITOR_KEYS, isReferenced, react } from '@babel/types';
 import type * as t from '@babel/types';
+import type { NodeVisitor } from './detectors/types';
 
 // @babel/traverse is CommonJS with `exports.default` (see scan.ts).
 type TraverseFn = typeof traverseModule;
 const traverse: TraverseFn = (traverseModule as unknown as { default?: TraverseFn }).default ?? traverseModule;
 
 type Handler = (path: NodePath) => void;
+type RawHandler = (node: t.Node, parent: t.Node) => void;
 
-/** One handler for a node type; `referenced` marks a ReferencedIdentifier handler (Babel wraps it in that check). */
-interface Entry {
-  readonly fn: Handler;
-  readonly referenced: boolean;
+/** What one detector (or the engine) contributes to the pass: path handlers and raw-node handlers. */
+export interface WalkVisitor {
+  readonly visitor?: Visitor | undefined;
+  readonly nodeVisitor?: NodeVisitor | undefined;
 }
+
+function rawHandlers(part: WalkVisitor): [string, RawHandler][] {
+  const out: [string, RawHandler][] = [];
+  for (const [key, fn] of Object.entries(part.nodeVisitor ?? {})) if (typeof fn === 'function') out.push([key, fn as RawHandler]);
+  return out;
+}
+
+/**
+ * One handler for a node type: a path handler (`referenced` marks a ReferencedIdentifier handler,
+ * which Babel wraps in that check) or a raw one, called with the node and its parent.
+ */
+type Entry = { readonly fn: Handler; readonly referenced: boolean; readonly raw?: undefined } | { readonly raw: RawHandler };
 
 /** Visitors sorted by node type, in the order `traverse.visitors.merge` would call them. */
 export interface WalkPlan {
@@ -32,15 +46,15 @@ export interface WalkPlan {
  * Order: `merge` explodes each visitor on its own, where a virtual type's handlers are appended after
  * that visitor's own handlers of the concrete types it covers, then concatenates visitors in order.
  */
-export function planWalk(visitors: readonly Visitor[]): WalkPlan | undefined {
+export function planWalk(parts: readonly WalkVisitor[]): WalkPlan | undefined {
   const byType = new Map<string, Entry[]>();
   const add = (type: string, entry: Entry): void => {
     const list = byType.get(type);
     if (list === undefined) byType.set(type, [entry]);
     else list.push(entry);
   };
-  for (const visitor of visitors) {
-    const record = visitor as Record<string, unknown>;
+  for (const part of parts) {
+    const record = (part.visitor ?? {}) as Record<string, unknown>;
     let referenced: Handler | undefined;
     for (const key of Object.keys(record)) {
       const fn = record[key];
@@ -49,15 +63,38 @@ export function planWalk(visitors: readonly Visitor[]): WalkPlan | undefined {
         referenced = fn as Handler;
         continue;
       }
-      if (!(key in VISITOR_KEYS) || key in FLIPPED_ALIAS_KEYS || key in DEPRECATED_KEYS) return undefined;
+      if (!isConcreteType(key)) return undefined;
       add(key, { fn: fn as Handler, referenced: false });
     }
     if (referenced !== undefined) {
       add('Identifier', { fn: referenced, referenced: true });
       add('JSXIdentifier', { fn: referenced, referenced: true });
     }
+    for (const [key, raw] of rawHandlers(part)) {
+      if (!isConcreteType(key)) return undefined;
+      add(key, { raw });
+    }
   }
   return { byType };
+}
+
+function isConcreteType(key: string): boolean {
+  return key in VISITOR_KEYS && !(key in FLIPPED_ALIAS_KEYS) && !(key in DEPRECATED_KEYS);
+}
+
+/**
+ * The same parts as one @babel/traverse visitor, for when the walk cannot run them: raw handlers
+ * become path handlers placed after the part's own handlers of the same type, as the walk orders them.
+ */
+export function toBabelVisitor(parts: readonly WalkVisitor[]): Visitor {
+  const visitors: Visitor[] = [];
+  for (const part of parts) {
+    if (part.visitor !== undefined) visitors.push(part.visitor);
+    const raw: Record<string, Handler> = {};
+    for (const [key, fn] of rawHandlers(part)) raw[key] = (path) => fn(path.node, path.parent);
+    if (Object.keys(raw).length > 0) visitors.push(raw as Visitor);
+  }
+  return traverse.visitors.merge(visitors);
 }
 
 /**
@@ -118,6 +155,7 @@ export function walk(ast: t.File, plan: WalkPlan): void {
   const keys: (string | number)[] = ['', 'program'];
   const listKeys: (string | undefined)[] = [undefined, undefined];
   const byType = plan.byType;
+  const seenAt: (Set<unknown> | undefined)[] = [];
 
   function pathAt(d: number): NodePath {
     let i = d;
@@ -134,6 +172,10 @@ export function walk(ast: t.File, plan: WalkPlan): void {
     let path: NodePath | undefined;
     let referenced: boolean | undefined;
     for (const e of entries) {
+      if (e.raw !== undefined) {
+        e.raw(node, nodes[d - 1] as t.Node);
+        continue;
+      }
       if (e.referenced) {
         referenced ??= isReferencedIdentifier(node, nodes[d - 1] as t.Node, nodes[d - 2]);
         if (!referenced) continue;
@@ -166,7 +208,14 @@ export function walk(ast: t.File, plan: WalkPlan): void {
       const v = record[k];
       if (!v) continue;
       if (Array.isArray(v)) {
-        const seen = v.length > 1 ? new Set<unknown>() : undefined;
+        // Babel's once-per-list rule, with one reusable set per depth (the walk is recursive, so
+        // a list's items' own lists sit one level deeper and never share it).
+        let seen: Set<unknown> | undefined;
+        if (v.length > 1) {
+          seen = seenAt[d];
+          if (seen === undefined) seenAt[d] = seen = new Set();
+          else seen.clear();
+        }
         for (let i = 0; i < v.length; i++) {
           const c = v[i] as t.Node | null | undefined;
           if (!c) continue;
@@ -176,6 +225,7 @@ export function walk(ast: t.File, plan: WalkPlan): void {
           }
           enter(d + 1, c, v, i, k);
         }
+        seen?.clear();
       } else {
         enter(d + 1, v as t.Node, node, k, undefined);
       }
