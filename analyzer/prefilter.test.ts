@@ -16,6 +16,12 @@ describe('needsFullScan', () => {
     'function handler(module) { return module.buildInfo } process.nextTick(f); process.cwd(); require.resolve("./x");',
     'const p = require("path"); p.join(a, b); arr[i + 1] = arr[i]; obj[key] = 1;',
     'Error.captureStackTrace(this); new Promise((r) => setTimeout(r, 10));',
+    // Built-ins and global objects handed on, or bound to a parameter: no detector can see them again.
+    '(function (global, factory) { (global = typeof globalThis !== "undefined" ? globalThis : global || self, factory(global.acorn = {})); })(this, function (exports) {});',
+    '(function (root) { root.ua = 1 })(typeof window === "object" ? window : this)',
+    'o[schema.key] = Number; cast.type = Array; f(cond ? String : Boolean, x && Date)',
+    'globalThis.Object.getOwnPropertyNames(x).map(f); new globalThis.Date(); typeof globalThis.Map; o.m = globalThis.Map',
+    'try {} catch (e) { e = window }',
   ])('plain code skips the full pass: %s', (src) => {
     expect(needs(src)).toBe(false);
   });
@@ -63,6 +69,19 @@ describe('needsFullScan', () => {
     'Reflect.construct(F, [])',
     'require("./addon.node")',
     'require("bindings")("x")',
+    // Aliases the engine follows, and the built-ins some detector reads even when handed on.
+    'var now = cond ? performance : Date; now.x = 1',
+    'const O = globalThis.Object; O.prototype.x = 1',
+    'function f() { var g; g = globalThis; g.fetch = h }',
+    'function f(g) { switch (k) { case 1: let g; g = globalThis; g.fetch = h } }',
+    'function f(g) { class C { static { var g; g = globalThis; g.fetch = h } } }',
+    'o.x = Function',
+    'o.x = globalThis.setTimeout',
+    'f(cond ? require : null)',
+    'const { fetch } = cond ? window : self',
+    // The sparing rules stand only where the scope crawl cannot fail (see needsFullScan).
+    'let a; let a; o.x = Date',
+    'o.x = Date; a' + '.b'.repeat(300),
   ])('capability-shaped code needs the full pass: %s', (src) => {
     expect(needs(src)).toBe(true);
   });

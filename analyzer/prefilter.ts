@@ -25,6 +25,22 @@ const TAMPERABLE = new Set([
   'Function', 'Reflect', 'process', 'module', 'require', 'globalThis', 'global', 'window', 'self',
 ]);
 
+/**
+ * Built-ins (a subset of TAMPERABLE) whose bare value interests no detector unless it is written,
+ * deleted or bound to a variable the engine follows: handed on, read, or bound to a parameter, it
+ * produces no evidence. The rest of TAMPERABLE has readers: Function and Reflect (code-eval, and the
+ * obfuscation sink count), process, module and require, navigator (sendBeacon), setTimeout and
+ * setInterval (string timers), and the global objects themselves (which mark* handles apart).
+ */
+const INERT_UNLESS_ALIASED = new Set([
+  'Object', 'Array', 'String', 'Number', 'Boolean', 'Symbol', 'Promise', 'RegExp', 'Date', 'Error', 'JSON', 'Math',
+  'Map', 'Set', 'WeakMap', 'console', 'document', 'Element', 'HTMLElement', 'Node', 'EventTarget', 'Request',
+  'Response', 'Headers', 'localStorage', 'sessionStorage', 'Buffer',
+]);
+
+/** AST depth above which the sparing rules do not apply (see the end of needsFullScan). */
+const MAX_SPARED_DEPTH = 256;
+
 const MODULE_BENIGN = new Set(['exports', 'id', 'filename', 'loaded', 'children', 'paths', 'parent', 'hot', 'path', 'i', 'l', 'webpackPolyfill', 'nmd', 'deprecate']);
 const REQUIRE_BENIGN = new Set(['resolve', 'main']);
 
@@ -82,6 +98,26 @@ function rootName(node: t.Node): string | undefined {
 interface LocalScope {
   readonly names: Map<string, 'param' | 'fn' | 'var'>;
   readonly up: LocalScope | undefined;
+  /** False when a depth bound cut the collection of names short (a name may be missing). */
+  readonly complete: boolean;
+}
+
+/** Set when collectPattern or hoist stops at its depth bound; scopeOf records it per scope. */
+let truncated = false;
+
+/**
+ * Is `name` a parameter here, for sure? Only when every scope searched up to the declaring one was
+ * collected in full, so that no nearer declaration of the name can have been missed. (A catch
+ * parameter counts: Babel binds it as `let` on the CatchClause, which the engine resolves to nothing,
+ * exactly like a function parameter.)
+ */
+function isSurelyParam(scope: LocalScope | undefined, name: string): boolean {
+  for (let s = scope; s !== undefined; s = s.up) {
+    if (!s.complete) return false;
+    const k = s.names.get(name);
+    if (k !== undefined) return k === 'param';
+  }
+  return false;
 }
 
 function lookup(scope: LocalScope | undefined, name: string): 'param' | 'fn' | 'var' | undefined {
@@ -93,7 +129,11 @@ function lookup(scope: LocalScope | undefined, name: string): 'param' | 'fn' | '
 }
 
 function collectPattern(node: t.Node | null | undefined, names: Map<string, 'param' | 'fn' | 'var'>, kind: 'param' | 'var', depth = 0): void {
-  if (node == null || depth > 50) return;
+  if (node == null) return;
+  if (depth > 50) {
+    truncated = true;
+    return;
+  }
   switch (node.type) {
     case 'Identifier':
       names.set(node.name, kind);
@@ -123,7 +163,10 @@ function collectPattern(node: t.Node | null | undefined, names: Map<string, 'par
  * count there); `var` declarations hoist out of nested blocks but never out of nested functions.
  */
 function hoist(stmts: readonly t.Node[], names: Map<string, 'param' | 'fn' | 'var'>, top: boolean, depth = 0): void {
-  if (depth > 60) return;
+  if (depth > 60) {
+    truncated = true;
+    return;
+  }
   for (const st of stmts) {
     switch (st.type) {
       case 'VariableDeclaration':
@@ -180,11 +223,12 @@ function hoist(stmts: readonly t.Node[], names: Map<string, 'param' | 'fn' | 'va
 
 /** The scope a node opens for its children, or undefined when it opens none. */
 function scopeOf(node: t.Node, up: LocalScope | undefined): LocalScope | undefined {
+  truncated = false;
   switch (node.type) {
     case 'Program': {
       const names = new Map<string, 'param' | 'fn' | 'var'>();
       hoist(node.body, names, true);
-      return { names, up };
+      return { names, up, complete: !truncated };
     }
     case 'FunctionDeclaration':
     case 'FunctionExpression':
@@ -196,7 +240,7 @@ function scopeOf(node: t.Node, up: LocalScope | undefined): LocalScope | undefin
       if (node.type === 'FunctionExpression' && node.id) names.set(node.id.name, 'fn');
       for (const p of node.params) collectPattern(p, names, 'param');
       if (node.body.type === 'BlockStatement') hoist(node.body.body, names, true);
-      return { names, up };
+      return { names, up, complete: !truncated };
     }
     case 'BlockStatement':
     case 'StaticBlock': {
@@ -206,12 +250,19 @@ function scopeOf(node: t.Node, up: LocalScope | undefined): LocalScope | undefin
         else if (st.type === 'FunctionDeclaration' && st.id) names.set(st.id.name, 'fn');
         else if (st.type === 'ClassDeclaration' && st.id) names.set(st.id.name, 'var');
       }
-      return names.size === 0 ? undefined : { names, up };
+      // A static block also holds the `var`s declared in it, which this model does not collect.
+      if (node.type === 'StaticBlock') return { names, up, complete: false };
+      return names.size === 0 ? undefined : { names, up, complete: !truncated };
     }
+    case 'SwitchStatement':
+    case 'TSModuleBlock':
+      // Scopes whose declarations (let/const/class in cases, a namespace's body) this model does not
+      // collect: nothing below is surely a parameter.
+      return { names: new Map(), up, complete: false };
     case 'CatchClause': {
       const names = new Map<string, 'param' | 'fn' | 'var'>();
       collectPattern(node.param, names, 'param');
-      return { names, up };
+      return { names, up, complete: !truncated };
     }
     case 'ForStatement':
     case 'ForInStatement':
@@ -220,11 +271,11 @@ function scopeOf(node: t.Node, up: LocalScope | undefined): LocalScope | undefin
       if (decl?.type !== 'VariableDeclaration' || decl.kind === 'var') return undefined;
       const names = new Map<string, 'param' | 'fn' | 'var'>();
       for (const d of decl.declarations) collectPattern(d.id, names, 'var');
-      return { names, up };
+      return { names, up, complete: !truncated };
     }
     case 'ClassExpression':
     case 'ClassDeclaration':
-      if (node.id) return { names: new Map([[node.id.name, 'var' as const]]), up };
+      if (node.id) return { names: new Map([[node.id.name, 'var' as const]]), up, complete: true };
       return undefined;
     default:
       return undefined;
@@ -244,9 +295,15 @@ export interface PrefilterSink {
  */
 export function needsFullScan(ast: t.File, sink?: PrefilterSink): boolean {
   let needed = false;
-  // Frames of three: node, parent, the local scope the node sits in.
-  const stack: unknown[] = [ast.program, undefined, undefined];
+  // Frames of four: node, parent, the local scope the node sits in, depth below the program.
+  const stack: unknown[] = [ast.program, undefined, undefined, 0];
+  // Alias positions proven harmless (see markHarmless), and whether any would have been a trigger.
+  const harmless = new Set<t.Node>();
+  let spared = false;
+  let maxDepth = 0;
   while (stack.length > 0) {
+    const depth = stack.pop() as number;
+    if (depth > maxDepth) maxDepth = depth;
     const outer = stack.pop() as LocalScope | undefined;
     const parent = stack.pop() as t.Node | undefined;
     const node = stack.pop() as t.Node;
@@ -266,7 +323,10 @@ export function needsFullScan(ast: t.File, sink?: PrefilterSink): boolean {
         sink?.onTemplate(node);
         break;
       case 'Identifier':
-        if (!needed && isTrigger(node, parent, scope)) needed = true;
+        if (!needed && isTrigger(node, parent, scope)) {
+          if (harmless.has(node)) spared = true;
+          else needed = true;
+        }
         continue;
       case 'ImportDeclaration':
       case 'ExportAllDeclaration':
@@ -291,9 +351,10 @@ export function needsFullScan(ast: t.File, sink?: PrefilterSink): boolean {
             if (isCapabilitySpec(spec)) needed = true;
           }
           // Do not visit the `require` identifier itself: it is a plain static load.
-          if (a0 !== undefined) stack.push(a0, node, scope);
+          if (a0 !== undefined) stack.push(a0, node, scope, depth + 1);
           continue;
         }
+        if (!needed) for (const a of node.arguments) markHarmless(a, 0, harmless);
         // setTimeout('code') / setTimeout(s) where s may be a string: the engine decides.
         if (callee.type === 'Identifier' && (callee.name === 'setTimeout' || callee.name === 'setInterval') && isStringish(a0) && !(a0?.type === 'Identifier' && lookup(scope, a0.name) !== undefined && lookup(scope, a0.name) !== 'var')) needed = true;
         if (callee.type === 'MemberExpression' || callee.type === 'OptionalMemberExpression') {
@@ -313,12 +374,28 @@ export function needsFullScan(ast: t.File, sink?: PrefilterSink): boolean {
         // Computed keys only matter on objects that are themselves interesting (a global, process,
         // module...), and those roots are judged as identifiers; x.constructor.constructor spellings
         // are judged at the call.
-        if (node.computed) stack.push(node.property, node, scope);
-        stack.push(node.object, node, scope);
+        if (node.computed) stack.push(node.property, node, scope, depth + 1);
+        const obj = node.object;
+        if (!needed && !node.computed && obj.type === 'Identifier' && GLOBAL_OBJECTS.has(obj.name) && node.property.type === 'Identifier' && INERT_UNLESS_ALIASED.has(node.property.name) && lookup(scope, obj.name) === undefined) {
+          // `globalThis.Object` resolves to the global `Object` (viaGlobalObject, which only matters for
+          // writes, and writes are judged at the assignment): judge it as that identifier would be
+          // judged where the member expression stands, instead of as a member of a global object.
+          // (The identifier alone was a trigger here: any note of sparing it gates the answer below.)
+          if (positionOf(node, parent) === 'alias' && !harmless.has(node)) needed = true;
+          else spared = true;
+          continue;
+        }
+        stack.push(obj, node, scope, depth + 1);
         continue;
       }
       case 'AssignmentExpression':
       case 'UpdateExpression': {
+        if (!needed && node.type === 'AssignmentExpression') {
+          const left = node.left;
+          // `o.k = Date` hands the value on (the engine's 'escape'); `p = globalThis` with p a parameter
+          // binds something the engine never follows (parameters resolve to nothing).
+          if ((left.type !== 'Identifier' && left.type !== 'ObjectPattern') || (left.type === 'Identifier' && isSurelyParam(scope, left.name))) markHarmless(node.right, 0, harmless);
+        }
         const target = node.type === 'AssignmentExpression' ? node.left : node.argument;
         const r = rootName(target);
         if (r !== undefined && (TAMPERABLE.has(r) || ALWAYS.has(r)) && lookup(scope, r) === undefined) {
@@ -342,16 +419,16 @@ export function needsFullScan(ast: t.File, sink?: PrefilterSink): boolean {
       case 'ObjectProperty':
       case 'ClassProperty':
       case 'ClassPrivateProperty':
-        if (node.type !== 'ClassPrivateProperty' && node.computed) stack.push(node.key, node, scope);
-        if (node.value != null) stack.push(node.value, node, scope);
-        if ('decorators' in node && node.decorators) for (const d of node.decorators) stack.push(d, node, scope);
+        if (node.type !== 'ClassPrivateProperty' && node.computed) stack.push(node.key, node, scope, depth + 1);
+        if (node.value != null) stack.push(node.value, node, scope, depth + 1);
+        if ('decorators' in node && node.decorators) for (const d of node.decorators) stack.push(d, node, scope, depth + 1);
         continue;
       case 'ObjectMethod':
       case 'ClassMethod':
       case 'ClassPrivateMethod':
-        if (node.type !== 'ClassPrivateMethod' && node.computed) stack.push(node.key, node, scope);
-        for (const p of node.params) stack.push(p, node, scope);
-        stack.push(node.body, node, scope);
+        if (node.type !== 'ClassPrivateMethod' && node.computed) stack.push(node.key, node, scope, depth + 1);
+        for (const p of node.params) stack.push(p, node, scope, depth + 1);
+        stack.push(node.body, node, scope, depth + 1);
         continue;
       default:
         break;
@@ -364,14 +441,62 @@ export function needsFullScan(ast: t.File, sink?: PrefilterSink): boolean {
       if (Array.isArray(v)) {
         for (let j = v.length - 1; j >= 0; j--) {
           const c = v[j] as t.Node | null;
-          if (c !== null && typeof c === 'object') stack.push(c, node, scope);
+          if (c !== null && typeof c === 'object') stack.push(c, node, scope, depth + 1);
         }
       } else if (typeof v === 'object' && 'type' in v) {
-        stack.push(v as t.Node, node, scope);
+        stack.push(v as t.Node, node, scope, depth + 1);
       }
     }
   }
+  // The full pass can also fail: Babel's scope crawl throws on a duplicate declaration and overflows
+  // the stack on very deep trees, and those failures are outputs too (analyzer-error, too-deep). The
+  // sparing rules above therefore only stand for a file the parser found clean (it reports every
+  // redeclaration the crawl would throw on) and far shallower than the crawl's limit (about a
+  // thousand levels); the older rules keep their answers whatever the file.
+  if (!needed && spared && (maxDepth > MAX_SPARED_DEPTH || ((ast as { errors?: readonly unknown[] }).errors?.length ?? 0) > 0)) return true;
   return needed;
+}
+
+/**
+ * Marks the values at `node` that the engine's classify() would class as handed on ('escape') or bound
+ * to a parameter ('bind', the caller checks the target), looking through the same wrappers it looks
+ * through (`a || b`, `c ? a : b`, the last of a sequence, await, parentheses), at most five deep as it
+ * looks at most six ancestors up. Only bare global objects and INERT_UNLESS_ALIASED built-ins
+ * (directly or as `globalThis.X`) are marked: for them, such a use produces no evidence (no detector
+ * reacts to a bare `globalThis`/`Date` unless written or deleted, `globalThis[*]` aside) and the
+ * engine never follows a parameter, so the alias needs no full pass. Everything else is left to isTrigger.
+ */
+function markHarmless(node: t.Node, levels: number, out: Set<t.Node>): void {
+  if (levels > 5) return;
+  switch (node.type) {
+    case 'Identifier':
+      if (GLOBAL_OBJECTS.has(node.name) || INERT_UNLESS_ALIASED.has(node.name)) out.add(node);
+      return;
+    case 'MemberExpression':
+      if (!node.computed && node.object.type === 'Identifier' && GLOBAL_OBJECTS.has(node.object.name) && node.property.type === 'Identifier' && INERT_UNLESS_ALIASED.has(node.property.name)) out.add(node);
+      return;
+    case 'ConditionalExpression':
+      markHarmless(node.consequent, levels + 1, out);
+      markHarmless(node.alternate, levels + 1, out);
+      return;
+    case 'LogicalExpression':
+      markHarmless(node.left, levels + 1, out);
+      markHarmless(node.right, levels + 1, out);
+      return;
+    case 'SequenceExpression': {
+      const last = node.expressions[node.expressions.length - 1];
+      if (last !== undefined) markHarmless(last, levels + 1, out);
+      return;
+    }
+    case 'AwaitExpression':
+      markHarmless(node.argument, levels + 1, out);
+      return;
+    case 'ParenthesizedExpression':
+      markHarmless(node.expression, levels + 1, out);
+      return;
+    default:
+      return;
+  }
 }
 
 function rootMemberIsBenignModule(target: t.MemberExpression): boolean {
@@ -382,8 +507,8 @@ function rootMemberIsBenignModule(target: t.MemberExpression): boolean {
 
 type Position = 'decl' | 'typeof' | 'callee' | 'member' | 'alias' | 'arg' | 'other';
 
-/** Where an identifier sits, as far as the detectors care. */
-function positionOf(node: t.Identifier, parent: t.Node | undefined): Position {
+/** Where an identifier (or a `globalThis.X` member standing for one) sits, as far as the detectors care. */
+function positionOf(node: t.Node, parent: t.Node | undefined): Position {
   if (parent === undefined) return 'other';
   switch (parent.type) {
     case 'MemberExpression':

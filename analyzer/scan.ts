@@ -13,6 +13,7 @@ import { lexicalScan } from './lexical';
 import { lineColumn } from './positions';
 import { NATIVE_LOADERS } from './detectors/catalog';
 import { needsFullScan, type PrefilterSink } from './prefilter';
+import { planWalk, toBabelVisitor, walk, type WalkVisitor } from './walk';
 import { STRINGS_ID, inspectStringLiteral, inspectTemplateLiteral } from './detectors/strings';
 import { OBFUSCATION_ID, fileLevelObfuscation } from './detectors/obfuscation';
 
@@ -361,11 +362,13 @@ function runDetectors(ast: t.File, source: string, detectors: readonly Detector[
     }
   }
 
-  const visitors: Visitor[] = [engine];
-  for (const h of hooks) if (h.visitor) visitors.push(h.visitor);
-  const merged = traverse.visitors.merge(visitors);
+  const parts: WalkVisitor[] = [{ visitor: engine }, ...hooks];
+  // The merged visitors' one pass: our own walk after Babel's scope crawl when the visitors only use
+  // what the walk mirrors (see walk.ts for why the visit is the same), else @babel/traverse itself.
+  const plan = planWalk(parts);
   try {
-    traverse(ast, merged);
+    if (plan !== undefined) walk(ast, plan);
+    else traverse(ast, toBabelVisitor(parts));
   } finally {
     for (const h of hooks) h.onFileEnd?.();
     // Babel caches a NodePath map per parent node and a Scope per node in process-wide WeakMaps.

@@ -26,4 +26,4 @@ export const DETECTORS: readonly Detector[] = [
   strings,
 ];
 
-export type { Detector, DetectorContext, DetectorHooks, Use, UseKind, Root } from './types';
+export type { Detector, DetectorContext, DetectorHooks, NodeVisitor, Use, UseKind, Root } from './types';

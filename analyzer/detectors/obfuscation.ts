@@ -136,13 +136,15 @@ export const obfuscation: Detector = {
             ctx.report({ capability: 'obfuscation', api: 'string-array-rotator', path });
           }
         },
-        StringLiteral(path) {
-          const raw = (path.node.extra as { raw?: unknown } | undefined)?.raw;
+      },
+      nodeVisitor: {
+        StringLiteral(node) {
+          const raw = (node.extra as { raw?: unknown } | undefined)?.raw;
           if (typeof raw === 'string' && hasAlnumEscape(raw)) {
             escapedLiterals++;
-            firstEscaped ??= path.node;
+            firstEscaped ??= node;
           }
-          if (blob === undefined && path.node.value.length >= 800 && BLOB.test(path.node.value) && entropy(path.node.value) > 3.5) blob = path.node;
+          if (blob === undefined && node.value.length >= 800 && BLOB.test(node.value) && entropy(node.value) > 3.5) blob = node;
         },
       },
       onUse(use) {

@@ -162,12 +162,12 @@ export const strings: Detector = {
     const report: StringReport = (r) => ctx.report(r);
     const addEdge = (spec: string): void => ctx.addEdge(spec);
     return {
-      visitor: {
-        StringLiteral(path) {
-          inspectStringLiteral(path.node, path.parent, report, addEdge);
+      nodeVisitor: {
+        StringLiteral(node, parent) {
+          inspectStringLiteral(node, parent, report, addEdge);
         },
-        TemplateLiteral(path) {
-          inspectTemplateLiteral(path.node, report, addEdge);
+        TemplateLiteral(node) {
+          inspectTemplateLiteral(node, report, addEdge);
         },
       },
     };

@@ -75,9 +75,19 @@ export interface DetectorContext {
   addEdge(spec: string): void;
 }
 
-/** Per-file hooks a detector returns. `visitor` is merged with every other detector's into one pass. */
+/**
+ * Handlers that only read the node and its parent: the scan calls them in the same pass, in the same
+ * order as a `visitor` entry of the same type would run, without making a NodePath for the node.
+ */
+export type NodeVisitor = { readonly [K in t.Node['type']]?: (node: Extract<t.Node, { type: K }>, parent: t.Node) => void };
+
+/**
+ * Per-file hooks a detector returns. `visitor` and `nodeVisitor` are merged with every other
+ * detector's into one pass (for a node type in both, the `visitor` handler runs first).
+ */
 export interface DetectorHooks {
   readonly visitor?: Visitor;
+  readonly nodeVisitor?: NodeVisitor;
   onUse?(use: Use): void;
   /** Runs once after the traversal of the file. */
   onFileEnd?(): void;
