@@ -5,7 +5,7 @@
 // reacts to (even shadowed, even in dead code) sends the file to the full pass.
 import { VISITOR_KEYS } from '@babel/types';
 import type * as t from '@babel/types';
-import { MODULE_CAPABILITIES, NATIVE_LOADERS } from './detectors/catalog';
+import { MODULE_CAPABILITIES, NATIVE_LOADERS, WALLET_GLOBALS } from './detectors/catalog';
 import { hasAlnumEscape } from './fold';
 
 /** Identifiers that need the full pass wherever they are used (except declarations and typeof). */
@@ -23,6 +23,9 @@ const TAMPERABLE = new Set([
   'Map', 'Set', 'WeakMap', 'console', 'document', 'Element', 'HTMLElement', 'Node', 'EventTarget', 'Request',
   'Response', 'Headers', 'localStorage', 'sessionStorage', 'Buffer', 'setTimeout', 'setInterval', 'navigator',
   'Function', 'Reflect', 'process', 'module', 'require', 'globalThis', 'global', 'window', 'self',
+  // Wallet globals: hooked through an alias (`const e = window.ethereum; e.request = f`) the write
+  // is only seen by the full pass, so the alias (and any `window.ethereum` member use) triggers it.
+  ...WALLET_GLOBALS,
 ]);
 
 /**

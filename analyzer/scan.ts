@@ -11,7 +11,7 @@ import type { Detector, DetectorContext, DetectorHooks, Report, Use, UseKind } f
 import { keypathOf } from './detectors/types';
 import { lexicalScan } from './lexical';
 import { lineColumn } from './positions';
-import { NATIVE_LOADERS } from './detectors/catalog';
+import { NATIVE_LOADERS, WALLET_GLOBALS } from './detectors/catalog';
 import { needsFullScan, type PrefilterSink } from './prefilter';
 import { planWalk, toBabelVisitor, walk, type WalkVisitor } from './walk';
 import { STRINGS_ID, inspectStringLiteral, inspectTemplateLiteral } from './detectors/strings';
@@ -49,6 +49,7 @@ const INTERESTING_GLOBALS = new Set([
   'Object', 'Array', 'String', 'Number', 'Boolean', 'Symbol', 'Promise', 'RegExp', 'Date', 'Error', 'JSON',
   'Math', 'Reflect', 'Map', 'Set', 'WeakMap', 'console', 'document', 'Element', 'HTMLElement', 'Node',
   'EventTarget', 'Request', 'Response', 'Headers', 'localStorage', 'sessionStorage', 'Buffer',
+  ...WALLET_GLOBALS,
 ]);
 
 

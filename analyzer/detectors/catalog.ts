@@ -28,4 +28,10 @@ export const MODULE_CAPABILITIES: Readonly<Record<string, readonly CapabilityId[
 };
 
 /** Third-party loaders of native addons. */
+/**
+ * Browser wallet globals (injected by wallet extensions): drainers hook their request and signing
+ * methods, directly (`ethereum.request = ...`) or through an alias (`const e = window.ethereum`).
+ */
+export const WALLET_GLOBALS: ReadonlySet<string> = new Set(['ethereum', 'solana', 'phantom', 'tronWeb']);
+
 export const NATIVE_LOADERS: ReadonlySet<string> = new Set(['bindings', 'node-gyp-build', 'prebuild-install', 'node-pre-gyp', '@mapbox/node-pre-gyp', 'node-gyp-build-optional-packages', 'pkg-prebuilds', 'prebuildify', '@neon-rs/load']);

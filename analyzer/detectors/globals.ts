@@ -4,6 +4,7 @@
 import type * as t from '@babel/types';
 import type { Detector } from './types';
 import { keypathOf } from './types';
+import { WALLET_GLOBALS } from './catalog';
 
 /** Globals whose replacement changes other code's behaviour. */
 const TAMPERABLE = new Set([
@@ -13,7 +14,7 @@ const TAMPERABLE = new Set([
   'sessionStorage', 'Buffer', 'setTimeout', 'setInterval', 'eval', 'crypto',
 ]);
 /** Globals that carry data out: hooking them at any depth (`navigator.clipboard.writeText = ...`) counts. */
-const IO_GLOBALS = new Set(['fetch', 'XMLHttpRequest', 'WebSocket', 'EventSource', 'navigator', 'document', 'localStorage', 'sessionStorage', 'Request', 'Response', 'Headers', 'ethereum', 'solana', 'phantom', 'tronWeb']);
+const IO_GLOBALS = new Set(['fetch', 'XMLHttpRequest', 'WebSocket', 'EventSource', 'navigator', 'document', 'localStorage', 'sessionStorage', 'Request', 'Response', 'Headers', ...WALLET_GLOBALS]);
 /** V8's documented customisation points, not tampering. */
 const KNOBS = new Set(['stackTraceLimit', 'prepareStackTrace', 'captureStackTrace']);
 
