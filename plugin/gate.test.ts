@@ -23,6 +23,7 @@ class MemoryRegistry implements RegistrySource {
   readonly packuments = new Map<string, { name: string; versions: Record<string, unknown> }>();
   readonly tarballs = new Map<string, Buffer>();
   reads = 0;
+  readsOf = new Map<string, number>();
   packumentFailure: GateError | null = null;
 
   async add(name: string, version: string, caps: CapabilityId[], opts: { integrity?: string | null; bytes?: Buffer; manifestName?: string } = {}): Promise<Buffer> {
@@ -45,6 +46,7 @@ class MemoryRegistry implements RegistrySource {
 
   async readTarball(name: string, filename: string): Promise<Buffer> {
     this.reads++;
+    this.readsOf.set(filename, (this.readsOf.get(filename) ?? 0) + 1);
     const b = this.tarballs.get(`${name}/${filename}`);
     if (b === undefined) throw new GateError('CAPGATE_NOT_FOUND', 'no tarball');
     return b;
@@ -166,6 +168,32 @@ describe('Gate', () => {
     expect(again).toMatchObject({ kind: 'serve', record: { state: 'allowed' } });
     // a gate that never saw the packument must still read it
     await expect(gate().checkTarball({ name: 'p', filename: 'p-1.0.0.tgz' })).rejects.toMatchObject({ code: 'CAPGATE_UPSTREAM_UNAVAILABLE' });
+  });
+
+  it('reads the never-seen baseline while the new version is analysed, once', async () => {
+    await registry.add('p', '1.0.0', []);
+    await registry.add('p', '1.1.0', ['fs-read']);
+    let release!: () => void;
+    analyzer.gate = new Promise((r) => (release = r));
+    const pending = gate().checkTarball({ name: 'p', filename: 'p-1.1.0.tgz' });
+    await new Promise((r) => setTimeout(r, 20));
+    // Only the new version is being analysed, and the baseline's bytes are already here.
+    expect(analyzer.calls).toBe(1);
+    expect(registry.readsOf.get('p-1.0.0.tgz')).toBe(1);
+    release();
+    expect(await pending).toMatchObject({ kind: 'serve', record: { state: 'flagged', baseline: '1.0.0' } });
+    expect(analyzer.calls).toBe(2);
+    expect(registry.readsOf.get('p-1.0.0.tgz')).toBe(1);
+  });
+
+  it('checks early-read baseline bytes against their integrity like any other', async () => {
+    const other = await makePackage({ name: 'p', version: '1.0.0', [CAPS_FIELD]: ['child-process'] });
+    await registry.add('p', '1.0.0', [], { integrity: integrityOf(other) });
+    await registry.add('p', '1.1.0', ['child-process']);
+    const out = await gate().checkTarball({ name: 'p', filename: 'p-1.1.0.tgz' });
+    // The baseline's bytes do not match its packument: it is not usable, so nothing is a baseline.
+    expect(out).toMatchObject({ kind: 'refuse', record: { baseline: null, state: 'held' } });
+    expect(await store.getPolicy({ name: 'p', version: '1.0.0' })).toBeNull();
   });
 
   it('runs one analysis for many concurrent requests', async () => {

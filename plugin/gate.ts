@@ -158,6 +158,8 @@ export class Gate {
   private readonly flights = new Map<string, Promise<{ record: DecisionRecord | null; bytes: Buffer; failure: GateError | null }>>();
   /** One analysis per tarball whoever needs it (its decision, a baseline, a dependency's inheritance). */
   private readonly policyFlights = new Map<string, Promise<PolicyResult>>();
+  /** Baseline tarballs read while the new version is analysed, by name@version (see prefetchBaseline). */
+  private readonly prefetched = new Map<string, Promise<Buffer | null>>();
 
   constructor(deps: GateDeps) {
     this.deps = deps;
@@ -342,14 +344,42 @@ export class Gate {
   }
 
   private async analyseAndDecide(name: string, version: string, sri: string, bytes: Buffer, view: PackumentView): Promise<DecisionRecord> {
-    // The policy may be known already (analysed as another version's baseline or dependency).
-    const result = await this.sharedPolicy(name, version, sri, async () => bytes);
-    if (!result.ok) throw result.error;
-    const policy = result.policy;
-    // A version that can do nothing and depends on nothing gains nothing against any baseline:
-    // its baseline is named but not analysed (the analysis pool is what a cold install waits on).
-    const baseline = await this.findBaseline(name, version, view, { analyse: !canGainNothing(policy) });
-    return await this.decide(name, version, sri, policy, baseline);
+    const prefetch = this.prefetchBaseline(name, version, view);
+    try {
+      // The policy may be known already (analysed as another version's baseline or dependency).
+      const result = await this.sharedPolicy(name, version, sri, async () => bytes);
+      if (!result.ok) throw result.error;
+      const policy = result.policy;
+      // A version that can do nothing and depends on nothing gains nothing against any baseline:
+      // its baseline is named but not analysed (the analysis pool is what a cold install waits on).
+      const baseline = await this.findBaseline(name, version, view, { analyse: !canGainNothing(policy) });
+      return await this.decide(name, version, sri, policy, baseline);
+    } finally {
+      // Unused (no analysis needed it): drop the bytes.
+      if (prefetch !== null && this.prefetched.get(prefetch.key) === prefetch.bytes) this.prefetched.delete(prefetch.key);
+    }
+  }
+
+  /**
+   * On a cold install the nearest earlier version is usually needed as the baseline (trust on first
+   * use) right after the new version's analysis: read its tarball (through Verdaccio's storage, so
+   * from the uplink when not cached) while the analysis runs, instead of after it. Only when no
+   * policy of it is stored yet. The read bytes are only a head start: policyOf still checks them
+   * against the packument's integrity before anything analyses them, and a failed read is simply
+   * done again there, with its own error.
+   */
+  private prefetchBaseline(name: string, version: string, view: PackumentView): { key: string; bytes: Promise<Buffer | null> } | null {
+    const entry = baselineCandidates(view, version)[0];
+    if (entry === undefined) return null;
+    const k = key(name, entry.version);
+    if (this.prefetched.has(k)) return null;
+    const bytes = (async (): Promise<Buffer | null> => {
+      const stored = await this.deps.store.getPolicy({ name, version: entry.version });
+      if (stored !== null && stored.policy.rulesVersion === this.deps.rulesVersion) return null;
+      return await this.readBytes(name, entry);
+    })().catch(() => null);
+    this.prefetched.set(k, bytes);
+    return { key: k, bytes };
   }
 
   private async decide(name: string, version: string, sri: string, policy: PackagePolicy, baseline: BaselineChoice): Promise<DecisionRecord> {
@@ -471,7 +501,10 @@ export class Gate {
     }
     const expected = digest.expected;
     const result = await this.sharedPolicy(name, entry.version, expected.sri, async () => {
-      const bytes = await this.readBytes(name, entry);
+      const k = key(name, entry.version);
+      const early = this.prefetched.get(k);
+      this.prefetched.delete(k);
+      const bytes = (early === undefined ? null : await early) ?? (await this.readBytes(name, entry));
       if (!matchesDigest(bytes, expected)) throw new GateError('CAPGATE_INTEGRITY_MISMATCH', 'baseline tarball does not match its integrity');
       return bytes;
     });
