@@ -168,6 +168,21 @@ describe('AnalyzerPool (stand-in worker)', () => {
     }
   });
 
+  it('runs waiting foreground jobs before waiting background ones, and a background job at once on a free worker', async () => {
+    const pool = new AnalyzerPool({ threads: 1, minThreads: 1, timeoutMs: 10_000, workerFilename: standIn });
+    try {
+      // A free worker takes a background job at once.
+      expect(await pool.analyze(b('alone'), { background: true })).toMatchObject({ echo: 'alone' });
+      const running = pool.analyze(b('busy:300'));
+      const background = pool.analyze(b('background'), { background: true });
+      const foreground = pool.analyze(b('busy:20'));
+      const later = pool.analyze(b('later'));
+      expect(await finishOrder({ running, background, foreground, later })).toEqual(['running', 'foreground', 'later', 'background']);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('rejects waiting and new jobs once closed', async () => {
     const pool = new AnalyzerPool({ threads: 1, workerFilename: standIn });
     const running = codeOf(pool.analyze(b('busy:300')));

@@ -56,7 +56,17 @@ export interface AnalyzeOptions {
   readonly affinity?: string;
   /** Called when a worker takes the job (its time budget starts then), e.g. to time it without the queue. */
   readonly onStart?: () => void;
+  /**
+   * A job nobody is waiting on to answer a request (the gate's baselines once it has served the
+   * version): it takes a free worker at once, but while jobs wait, a worker that frees up takes the
+   * oldest foreground job first. A background job that has waited BACKGROUND_MAX_WAIT_MS counts
+   * as foreground, so a steady load cannot starve it. Default false.
+   */
+  readonly background?: boolean;
 }
+
+/** How long a background job may be passed over by foreground ones (see AnalyzeOptions.background). */
+export const BACKGROUND_MAX_WAIT_MS = 60_000;
 
 /**
  * Measured on ten of the slowest bench packages (webpack, rollup, mongoose, glob...) in one worker,
@@ -72,6 +82,8 @@ const MAX_AFFINITY_KEYS = 4096;
 interface Waiter {
   readonly pinned: Lane | null;
   readonly key: string | undefined;
+  /** Set for a background job: when it started waiting (performance.now()). */
+  readonly backgroundSince: number | null;
   resolve(lane: Lane): void;
   reject(e: Error): void;
 }
@@ -128,7 +140,7 @@ export class AnalyzerPool {
       ? bytes
       : new Uint8Array(bytes);
     const task: WorkerTask = this.limits === undefined ? { bytes: own } : { bytes: own, limits: this.limits };
-    return this.run(opts.affinity, task, own.buffer as ArrayBuffer, opts.onStart);
+    return this.run(opts.affinity, task, own.buffer as ArrayBuffer, opts.onStart, opts.background === true);
   }
 
   /**
@@ -157,7 +169,7 @@ export class AnalyzerPool {
    * other lanes to other packages. Any other job takes the first lane that is free (lowest index
    * first), so no job waits behind a long one while a worker is idle.
    */
-  private acquire(key: string | undefined): Promise<Lane> {
+  private acquire(key: string | undefined, background = false): Promise<Lane> {
     let pinned: Lane | null = null;
     const previous = key === undefined ? undefined : this.affinity.get(key);
     if (previous !== undefined && previous < this.lanes.length) {
@@ -167,7 +179,8 @@ export class AnalyzerPool {
     }
     const free = pinned !== null ? (pinned.busy ? undefined : pinned) : this.lanes.find((l) => !l.busy);
     if (free !== undefined) return Promise.resolve(this.take(free, key));
-    return new Promise<Lane>((resolve, reject) => this.waiting.push({ pinned, key, resolve, reject }));
+    const backgroundSince = background ? performance.now() : null;
+    return new Promise<Lane>((resolve, reject) => this.waiting.push({ pinned, key, backgroundSince, resolve, reject }));
   }
 
   /** Jobs on a lane: the running one plus the ones pinned to it. */
@@ -183,9 +196,15 @@ export class AnalyzerPool {
     return lane;
   }
 
-  /** The lane passes straight to the oldest job that can run on it. */
+  /**
+   * The lane passes straight to the oldest job that can run on it, foreground jobs (and background
+   * ones that waited too long) before background ones.
+   */
   private release(lane: Lane): void {
-    const i = this.waiting.findIndex((w) => w.pinned === null || w.pinned === lane);
+    const fits = (w: Waiter): boolean => w.pinned === null || w.pinned === lane;
+    const now = performance.now();
+    let i = this.waiting.findIndex((w) => fits(w) && (w.backgroundSince === null || now - w.backgroundSince >= BACKGROUND_MAX_WAIT_MS));
+    if (i === -1) i = this.waiting.findIndex(fits);
     if (i === -1) {
       lane.busy = false;
       return;
@@ -194,8 +213,8 @@ export class AnalyzerPool {
     next.resolve(this.take(lane, next.key));
   }
 
-  private async run(key: string | undefined, task: WorkerTask, transfer: ArrayBuffer, onStart?: () => void): Promise<PackagePolicy> {
-    const lane = await this.acquire(key);
+  private async run(key: string | undefined, task: WorkerTask, transfer: ArrayBuffer, onStart?: () => void, background = false): Promise<PackagePolicy> {
+    const lane = await this.acquire(key, background);
     if (this.closed) {
       this.release(lane);
       throw new AnalyzerError('CAPGATE_ANALYSIS_FAILED', 'the analyzer pool is closed');
@@ -261,7 +280,7 @@ export class AnalyzerPool {
   /** This very lane (warm-up runs once on each). */
   private acquireLane(lane: Lane): Promise<Lane> {
     if (!lane.busy) return Promise.resolve(this.take(lane, undefined));
-    return new Promise<Lane>((resolve, reject) => this.waiting.push({ pinned: lane, key: undefined, resolve, reject }));
+    return new Promise<Lane>((resolve, reject) => this.waiting.push({ pinned: lane, key: undefined, backgroundSince: null, resolve, reject }));
   }
 }
 

@@ -24,6 +24,8 @@ interface Registry {
   readonly url: string;
   readonly pid: number;
   peakRssMb(): Promise<number>;
+  /** CPU seconds (user + system, all threads) the process has used so far. */
+  cpuSeconds(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -52,12 +54,48 @@ async function peakRss(pid: number): Promise<number> {
   return m?.[1] === undefined ? NaN : Number(m[1]) / 1024;
 }
 
+/** utime + stime in seconds from a /proc stat line (clock ticks of 1/100 s on Linux). */
+function statSeconds(stat: string): number {
+  // Fields after the command name (which may hold spaces), which ends at the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return Number.isFinite(ticks) ? ticks / 100 : NaN;
+}
+
+/** CPU seconds of a whole process (all its threads). */
+async function cpuSeconds(pid: number): Promise<number> {
+  return statSeconds(await fs.readFile(`/proc/${pid}/stat`, 'utf8').catch(() => ''));
+}
+
+/** CPU seconds per thread name (main `node`, analysis workers, libuv pool, V8 helpers), for the breakdown. */
+async function threadSeconds(pid: number): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  const tids = await fs.readdir(`/proc/${pid}/task`).catch(() => [] as string[]);
+  for (const tid of tids) {
+    const stat = await fs.readFile(`/proc/${pid}/task/${tid}/stat`, 'utf8').catch(() => '');
+    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const key = tid === String(pid) ? 'main' : `${name}/${tid}`;
+    out.set(key, (out.get(key) ?? 0) + statSeconds(stat));
+  }
+  return out;
+}
+
+function threadDelta(before: Map<string, number>, after: Map<string, number>): string {
+  return [...after.entries()]
+    .map(([k, v]) => [k, v - (before.get(k) ?? 0)] as const)
+    .filter(([, v]) => v >= 0.05)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => `${k} ${v.toFixed(1)} s`)
+    .join(', ');
+}
+
 function registryOf(child: ChildProcess, url: string): Registry {
   const pid = child.pid ?? 0;
   return {
     url,
     pid,
     peakRssMb: () => peakRss(pid),
+    cpuSeconds: () => cpuSeconds(pid),
     stop: async () => {
       if (child.exitCode !== null) return;
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -116,7 +154,8 @@ async function startGate(upstream: string, dir: string): Promise<Registry> {
     .replace(/^(\s+)mode: enforce$/m, '$1mode: monitor');
   const config = path.join(dir, 'verdaccio.yaml');
   await fs.writeFile(config, yaml);
-  const child = spawn(process.execPath, [BIN, 'serve', '--config', config, '--port', '0'], {
+  const extra = (process.env['BENCH_GATE_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
+  const child = spawn(process.execPath, [...extra, BIN, 'serve', '--config', config, '--port', '0'], {
     env: cleanEnv({ CAPGATE_UPSTREAM: upstream, VERDACCIO_STORAGE_PATH: path.join(dir, 'storage') }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -172,8 +211,14 @@ async function main(): Promise<void> {
     log(`tree: ${packages.length} packages (${Object.entries(DEPENDENCIES).map(([n, v]) => `${n}@${v}`).join(', ')})`);
     if (packages.length < MIN_PACKAGES) throw new Error(`the tree has ${packages.length} packages, fewer than ${MIN_PACKAGES}`);
 
-    const cold = { plain: await install(work, 'plain-cold', lock, lockRegistry.url, plain), gate: await install(work, 'gate-cold', lock, lockRegistry.url, gate) };
+    const cpu0 = await plain.cpuSeconds();
+    const coldPlain = await install(work, 'plain-cold', lock, lockRegistry.url, plain);
+    const cpu1 = await gate.cpuSeconds();
+    const threads1 = await threadSeconds(gate.pid);
+    const cold = { plain: coldPlain, gate: await install(work, 'gate-cold', lock, lockRegistry.url, gate) };
+    const cpu = { plain: (await plain.cpuSeconds()) - cpu0, gate: (await gate.cpuSeconds()) - cpu1 };
     log(`cold:  plain ${secs(cold.plain)}  capgate ${secs(cold.gate)}  ratio ${(cold.gate / cold.plain).toFixed(3)}x  (target <= 1.5x)`);
+    log(`cold CPU of the registry process (all threads): plain Verdaccio ${cpu.plain.toFixed(1)} s, capgate ${cpu.gate.toFixed(1)} s (${threadDelta(threads1, await threadSeconds(gate.pid))})`);
     log(`cold breakdown: ${await analysisBreakdown(gate.url)}`);
     const warmPlain: number[] = [];
     const warmGate: number[] = [];

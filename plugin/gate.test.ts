@@ -2,6 +2,7 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { diffPolicies } from '../analyzer/diff';
 import { DEFAULT_TIERS } from '../analyzer/types';
 import type { CapabilityId, PackagePolicy, PolicyDiff } from '../analyzer/types';
 import { FileStore } from '../policy-store/file-store';
@@ -26,8 +27,14 @@ class MemoryRegistry implements RegistrySource {
   readsOf = new Map<string, number>();
   packumentFailure: GateError | null = null;
 
-  async add(name: string, version: string, caps: CapabilityId[], opts: { integrity?: string | null; bytes?: Buffer; manifestName?: string } = {}): Promise<Buffer> {
-    const bytes = opts.bytes ?? (await makePackage({ name: opts.manifestName ?? name, version, [CAPS_FIELD]: caps }));
+  async add(
+    name: string,
+    version: string,
+    caps: CapabilityId[],
+    opts: { integrity?: string | null; bytes?: Buffer; manifestName?: string; dependencies?: Record<string, string> } = {},
+  ): Promise<Buffer> {
+    const manifest = { name: opts.manifestName ?? name, version, [CAPS_FIELD]: caps, ...(opts.dependencies === undefined ? {} : { dependencies: opts.dependencies }) };
+    const bytes = opts.bytes ?? (await makePackage(manifest));
     const file = `${name.split('/').pop() ?? name}-${version}.tgz`;
     const p = this.packuments.get(name) ?? { name, versions: {} };
     const integrity = opts.integrity === undefined ? integrityOf(bytes) : opts.integrity;
@@ -56,7 +63,11 @@ class MemoryRegistry implements RegistrySource {
 class DeclaredCapsAnalyzer implements TarballAnalyzer {
   calls = 0;
   gate: Promise<void> = Promise.resolve();
-  async analyze(bytes: Uint8Array): Promise<PackagePolicy> {
+  /** What each call was for: name@version and whether it was a background job. */
+  readonly jobs: { id: string; background: boolean }[] = [];
+  /** Held analyses by name@version (released by resolving). */
+  readonly holds = new Map<string, Promise<void>>();
+  async analyze(bytes: Uint8Array, opts?: { background?: boolean }): Promise<PackagePolicy> {
     this.calls++;
     await this.gate;
     let manifest: Record<string, unknown>;
@@ -68,6 +79,9 @@ class DeclaredCapsAnalyzer implements TarballAnalyzer {
       throw Object.assign(new Error('corrupt archive'), { code: 'CAPGATE_ARCHIVE_CORRUPT', cause: e });
     }
     const caps = (manifest[CAPS_FIELD] as CapabilityId[]).slice().sort();
+    const id = `${String(manifest['name'])}@${String(manifest['version'])}`;
+    this.jobs.push({ id, background: opts?.background === true });
+    await this.holds.get(id);
     return {
       schema: 1,
       rulesVersion: 'r1',
@@ -77,7 +91,7 @@ class DeclaredCapsAnalyzer implements TarballAnalyzer {
       evidence: Object.fromEntries(caps.map((c) => [c, [{ file: 'index.js', line: 2, column: 0, api: c, snippet: c }]])),
       keypaths: [],
       hosts: [],
-      dependencies: {},
+      dependencies: (manifest['dependencies'] as Record<string, string> | undefined) ?? {},
       installScripts: {},
       findings: [],
       stats: { files: 1, jsFiles: 0, bytes: bytes.length },
@@ -126,14 +140,23 @@ describe('Gate', () => {
     await fs.rm(dir, { recursive: true, force: true });
   });
 
+  /** The recorded decision once the gate has none in progress for (name, version). */
+  const recorded = async (g: Gate, name: string, version: string): Promise<unknown> => {
+    await g.settled(name, version, 10_000);
+    return store.getDecision({ name, version });
+  };
+
   it('serves exactly the analyzed bytes of a benign update and records it', async () => {
     await registry.add('p', '1.0.0', []);
     const bytes = await registry.add('p', '1.1.0', ['fs-read']);
-    const out = await gate().checkTarball({ name: 'p', filename: 'p-1.1.0.tgz' });
+    const g = gate();
+    const out = await g.checkTarball({ name: 'p', filename: 'p-1.1.0.tgz' });
     expect(out.kind).toBe('serve');
     if (out.kind !== 'serve') return;
     expect(out.bytes.equals(bytes)).toBe(true);
-    expect(out.record).toMatchObject({ state: 'flagged', baseline: '1.0.0', automatic: 'flag' });
+    // Nothing of the block tier: served once analysed, decided (against the baseline) right after.
+    expect(out).toMatchObject({ pending: true, record: null });
+    expect(await recorded(g, 'p', '1.1.0')).toMatchObject({ state: 'flagged', baseline: '1.0.0', automatic: 'flag' });
     // the never-seen 1.0.0 was trusted on first use: its policy is stored, no decision for it
     expect(await store.getPolicy({ name: 'p', version: '1.0.0' })).not.toBeNull();
     expect(await store.getDecision({ name: 'p', version: '1.0.0' })).toBeNull();
@@ -175,13 +198,15 @@ describe('Gate', () => {
     await registry.add('p', '1.1.0', ['fs-read']);
     let release!: () => void;
     analyzer.gate = new Promise((r) => (release = r));
-    const pending = gate().checkTarball({ name: 'p', filename: 'p-1.1.0.tgz' });
+    const g = gate();
+    const pending = g.checkTarball({ name: 'p', filename: 'p-1.1.0.tgz' });
     await new Promise((r) => setTimeout(r, 20));
     // Only the new version is being analysed, and the baseline's bytes are already here.
     expect(analyzer.calls).toBe(1);
     expect(registry.readsOf.get('p-1.0.0.tgz')).toBe(1);
     release();
-    expect(await pending).toMatchObject({ kind: 'serve', record: { state: 'flagged', baseline: '1.0.0' } });
+    expect(await pending).toMatchObject({ kind: 'serve', pending: true });
+    expect(await recorded(g, 'p', '1.1.0')).toMatchObject({ state: 'flagged', baseline: '1.0.0' });
     expect(analyzer.calls).toBe(2);
     expect(registry.readsOf.get('p-1.0.0.tgz')).toBe(1);
   });
@@ -260,8 +285,11 @@ describe('Gate', () => {
   it('serves held versions in monitor mode and records what enforce would do', async () => {
     await registry.add('p', '1.0.0', []);
     await registry.add('p', '1.1.0', ['child-process']);
-    const out = await gate({ mode: 'monitor' }).checkTarball({ name: 'p', filename: 'p-1.1.0.tgz' });
-    expect(out).toMatchObject({ kind: 'serve', record: { state: 'held', mode: 'monitor' } });
+    const g = gate({ mode: 'monitor' });
+    const out = await g.checkTarball({ name: 'p', filename: 'p-1.1.0.tgz' });
+    // Monitor mode never refuses: served once analysed, before the baseline is.
+    expect(out).toMatchObject({ kind: 'serve', pending: true });
+    expect(await recorded(g, 'p', '1.1.0')).toMatchObject({ state: 'held', mode: 'monitor' });
   });
 
   it('resolves the version from dist.tarball and refuses unknown files', async () => {
@@ -304,8 +332,11 @@ describe('Gate', () => {
       tiers: { 'child-process': 'block' },
       packageTiers: { p: { 'child-process': 'flag' }, '@corp': { 'child-process': 'flag' }, '@corp/special': { 'child-process': 'block' } },
     };
-    expect(await gate(config).checkTarball({ name: 'p', filename: 'p-1.1.0.tgz' })).toMatchObject({ kind: 'serve', record: { state: 'flagged' } });
-    expect(await gate(config).checkTarball({ name: '@corp/tool', filename: 'tool-1.1.0.tgz' })).toMatchObject({ kind: 'serve', record: { state: 'flagged' } });
+    const g = gate(config);
+    expect(await g.checkTarball({ name: 'p', filename: 'p-1.1.0.tgz' })).toMatchObject({ kind: 'serve', pending: true });
+    expect(await g.checkTarball({ name: '@corp/tool', filename: 'tool-1.1.0.tgz' })).toMatchObject({ kind: 'serve', pending: true });
+    expect(await recorded(g, 'p', '1.1.0')).toMatchObject({ state: 'flagged' });
+    expect(await recorded(g, '@corp/tool', '1.1.0')).toMatchObject({ state: 'flagged' });
     expect(await gate(config).checkTarball({ name: '@corp/special', filename: 'special-1.1.0.tgz' })).toMatchObject({ kind: 'refuse', record: { state: 'held' } });
   });
 
@@ -317,5 +348,73 @@ describe('Gate', () => {
     expect(open).toMatchObject({ kind: 'serve', record: null, failure: { code: 'CAPGATE_STORE_UNAVAILABLE' } });
     store = new FileStore({ dir });
     await store.init();
+  });
+  describe('serving before the decision', () => {
+    const hold = (id: string): (() => void) => {
+      let release!: () => void;
+      analyzer.holds.set(id, new Promise<void>((r) => (release = r)));
+      return release;
+    };
+
+    it('serves a version with nothing of the block tier while its baseline is analysed in the background', async () => {
+      await registry.add('p', '1.0.0', ['fs-read']);
+      const bytes = await registry.add('p', '1.1.0', ['fs-read', 'env-read']);
+      const releaseBaseline = hold('p@1.0.0');
+      const g = gate();
+      const out = await g.checkTarball({ name: 'p', filename: 'p-1.1.0.tgz' });
+      expect(out).toMatchObject({ kind: 'serve', pending: true, record: null });
+      if (out.kind === 'serve') expect(out.bytes.equals(bytes)).toBe(true);
+      // Served while the baseline's analysis is still held, which went to the pool as background work.
+      for (let i = 0; i < 100 && analyzer.jobs.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(analyzer.jobs).toEqual([
+        { id: 'p@1.1.0', background: false },
+        { id: 'p@1.0.0', background: true },
+      ]);
+      expect(await store.getDecision({ name: 'p', version: '1.1.0' })).toBeNull();
+      releaseBaseline();
+      expect(await recorded(g, 'p', '1.1.0')).toMatchObject({ state: 'flagged', baseline: '1.0.0', diff: { gained: ['env-read'] } });
+      // Known now: the next request answers from the decision.
+      expect(await g.checkTarball({ name: 'p', filename: 'p-1.1.0.tgz' })).toMatchObject({ kind: 'serve', pending: false, record: { state: 'flagged' } });
+    });
+
+    it('waits for the baseline when the version has a block-tier capability (enforce)', async () => {
+      await registry.add('p', '1.0.0', ['network']);
+      await registry.add('p', '1.1.0', ['network']);
+      const releaseBaseline = hold('p@1.0.0');
+      const out = gate().checkTarball({ name: 'p', filename: 'p-1.1.0.tgz' });
+      const early = await Promise.race([out, new Promise((r) => setTimeout(() => r('waiting'), 100))]);
+      expect(early).toBe('waiting');
+      expect(analyzer.jobs).toEqual([
+        { id: 'p@1.1.0', background: false },
+        { id: 'p@1.0.0', background: false },
+      ]);
+      releaseBaseline();
+      expect(await out).toMatchObject({ kind: 'serve', pending: false, record: { state: 'allowed', baseline: '1.0.0' } });
+    });
+
+    it('waits when a tier override makes one of its capabilities block for this package', async () => {
+      await registry.add('p', '1.0.0', []);
+      await registry.add('p', '1.1.0', ['fs-read']);
+      const out = await gate({ packageTiers: { p: { 'fs-read': 'block' } } }).checkTarball({ name: 'p', filename: 'p-1.1.0.tgz' });
+      expect(out).toMatchObject({ kind: 'refuse', record: { state: 'held', diff: { gained: ['fs-read'] } } });
+    });
+
+    it('waits when the version has dependencies (what they pass on depends on the baseline)', async () => {
+      await registry.add('dep', '1.0.0', ['child-process']);
+      await registry.add('p', '1.0.0', ['fs-read']);
+      await registry.add('p', '1.1.0', ['fs-read'], { dependencies: { dep: '^1.0.0' } });
+      // The real diff (inherited capabilities of new dependencies), not the set difference stand-in.
+      const g = new Gate({ config: parseConfig({}) as PluginConfig, store, registry, analyzer, diff: diffPolicies, rulesVersion: 'r1', logger: quiet });
+      const out = await g.checkTarball({ name: 'p', filename: 'p-1.1.0.tgz' });
+      // The new dependency can spawn processes: held, which serving early would have missed.
+      expect(out).toMatchObject({ kind: 'refuse', record: { state: 'held', diff: { gained: ['child-process'] } } });
+      expect(analyzer.jobs.every((j) => !j.background)).toBe(true);
+    });
+
+    it('types-only dependencies do not keep a version waiting', async () => {
+      await registry.add('p', '1.0.0', []);
+      await registry.add('p', '1.1.0', ['fs-read'], { dependencies: { '@types/node': '*' } });
+      expect(await gate().checkTarball({ name: 'p', filename: 'p-1.1.0.tgz' })).toMatchObject({ kind: 'serve', pending: true });
+    });
   });
 });

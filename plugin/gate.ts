@@ -31,8 +31,11 @@ export interface RegistrySource {
 
 /** The analyzer seen from the gate: AnalyzerPool in production. Rejects with `{ code }` errors. */
 export interface TarballAnalyzer {
-  /** `affinity`: the package name, so versions of one package share a worker's scan cache. */
-  analyze(bytes: Uint8Array, opts?: { affinity?: string }): Promise<PackagePolicy>;
+  /**
+   * `affinity`: the package name, so versions of one package share a worker's scan cache.
+   * `background`: no request waits on it (see AnalyzeOptions.background in analyzer/pool.ts).
+   */
+  analyze(bytes: Uint8Array, opts?: { affinity?: string; background?: boolean }): Promise<PackagePolicy>;
 }
 
 export interface DiffOptions {
@@ -97,10 +100,15 @@ export type GateOutcome =
       readonly name: string;
       readonly version: string;
       readonly bytes: Buffer;
-      /** The decision behind serving; null when served because of onError: allow / monitor. */
+      /** The decision behind serving; null when served because of onError: allow / monitor, or before the decision (`pending`). */
       readonly record: DecisionRecord | null;
       /** Set when served despite a failure (onError: allow, or monitor mode). */
       readonly failure: GateError | null;
+      /**
+       * True when served once the version itself was analysed but before its decision was made: no
+       * baseline could make it refused (see Gate.releasable); the decision is recorded when done.
+       */
+      readonly pending: boolean;
     }
   | { readonly kind: 'refuse'; readonly name: string; readonly version: string; readonly record: DecisionRecord };
 
@@ -138,6 +146,20 @@ const BASELINE_SKIP_CODES: ReadonlySet<GateErrorCode> = new Set([
 /** An analysis outcome shared between callers with different failure rules. */
 type PolicyResult = { readonly ok: true; readonly policy: PackagePolicy } | { readonly ok: false; readonly error: GateError };
 
+/** What `decideNew` produces: its decision, and the analysed bytes, or a failure served through. */
+interface Decided {
+  readonly record: DecisionRecord | null;
+  readonly bytes: Buffer;
+  readonly failure: GateError | null;
+}
+
+/** One decision in progress, shared by every request for the same bytes. */
+interface Flight {
+  readonly decided: Promise<Decided>;
+  /** Resolves with the analysed bytes when they may be served before the decision (never rejects; may never resolve). */
+  readonly released: Promise<Buffer>;
+}
+
 interface BaselineChoice {
   readonly version: string | null;
   readonly policy: PackagePolicy | null;
@@ -155,7 +177,7 @@ export class Gate {
    * is a store-free LRU hit plus reading and hashing the bytes.
    */
   private readonly files: LRUCache<string, VersionEntry>;
-  private readonly flights = new Map<string, Promise<{ record: DecisionRecord | null; bytes: Buffer; failure: GateError | null }>>();
+  private readonly flights = new Map<string, Flight>();
   /** One analysis per tarball whoever needs it (its decision, a baseline, a dependency's inheritance). */
   private readonly policyFlights = new Map<string, Promise<PolicyResult>>();
   /** Baseline tarballs read while the new version is analysed, by name@version (see prefetchBaseline). */
@@ -190,13 +212,7 @@ export class Gate {
     if (!digest.ok) return;
     try {
       if ((await this.knownDecision(name, entry.version, digest.expected.sri)) !== null) return;
-      const flightKey = `${key(name, entry.version)}#${digest.expected.sri}`;
-      let flight = this.flights.get(flightKey);
-      if (flight === undefined) {
-        flight = this.decideNew(name, entry, p.view, digest.expected).finally(() => this.flights.delete(flightKey));
-        this.flights.set(flightKey, flight);
-      }
-      await flight;
+      await this.flight(name, entry, p.view, digest.expected).decided;
     } catch (e) {
       const err = toGateError(e);
       this.deps.logger.debug({ pkg: name, version: entry.version, code: err.code, err: err.message }, 'capgate: background analysis of @{pkg}@@{version} failed (@{code}); the tarball gate decides');
@@ -254,24 +270,62 @@ export class Gate {
       if (known !== null) return this.answerKnown(name, entry, expected, known);
     }
 
-    const flightKey = `${key(name, version)}#${expected?.sri ?? 'unverified'}`;
-    let flight = this.flights.get(flightKey);
-    if (flight === undefined) {
-      flight = this.decideNew(name, entry, p.view, expected).finally(() => this.flights.delete(flightKey));
-      this.flights.set(flightKey, flight);
-    }
-    const result = await flight;
+    const flight = this.flight(name, entry, p.view, expected);
+    const result = await Promise.race([flight.decided, flight.released]);
+    if (Buffer.isBuffer(result)) return { kind: 'serve', name, version, bytes: result, record: null, failure: null, pending: true };
     if (result.record !== null && REFUSING_STATES.has(result.record.state) && this.deps.config.mode === 'enforce') {
       return { kind: 'refuse', name, version, record: result.record };
     }
-    return { kind: 'serve', name, version, bytes: result.bytes, record: result.record, failure: result.failure };
+    return { kind: 'serve', name, version, bytes: result.bytes, record: result.record, failure: result.failure, pending: false };
+  }
+
+  /** The decision in progress for these bytes, started if there is none (single flight per process). */
+  private flight(name: string, entry: VersionEntry, view: PackumentView, expected: ExpectedDigest | null): Flight {
+    const flightKey = `${key(name, entry.version)}#${expected?.sri ?? 'unverified'}`;
+    const existing = this.flights.get(flightKey);
+    if (existing !== undefined) return existing;
+    let wasReleased = false;
+    let resolveRelease: (bytes: Buffer) => void = () => undefined;
+    const released = new Promise<Buffer>((resolve) => (resolveRelease = resolve));
+    const release = (bytes: Buffer): void => {
+      wasReleased = true;
+      resolveRelease(bytes);
+    };
+    const decided = this.decideNew(name, entry, view, expected, release).finally(() => this.flights.delete(flightKey));
+    // Requests answered at release do not wait for the decision: its failure is logged here (the
+    // next request for the version decides again). Requests that wait log their own failures.
+    decided.catch((e: unknown) => {
+      if (!wasReleased) return;
+      const err = toGateError(e);
+      this.deps.logger.warn({ pkg: name, version: entry.version, code: err.code, err: err.message }, 'capgate: @{pkg}@@{version} was served, but its decision failed (@{code}): @{err}');
+    });
+    const flight: Flight = { decided, released };
+    this.flights.set(flightKey, flight);
+    return flight;
+  }
+
+  /**
+   * Resolves once no decision for (name, version) is in progress in this process, so that what a
+   * client was just served is on record when it asks (the policy API). Bounded by `timeoutMs`.
+   */
+  async settled(name: string, version: string, timeoutMs: number): Promise<void> {
+    const prefix = `${key(name, version)}#`;
+    const pending = [...this.flights.entries()].filter(([k]) => k.startsWith(prefix)).map(([, f]) => f.decided.catch(() => undefined));
+    if (pending.length === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
+      timer.unref();
+    });
+    await Promise.race([Promise.all(pending).then(() => undefined), timeout]);
+    if (timer !== undefined) clearTimeout(timer);
   }
 
   private async answerKnown(name: string, entry: VersionEntry, expected: ExpectedDigest, known: DecisionRecord): Promise<GateOutcome> {
     const version = entry.version;
     if (REFUSING_STATES.has(known.state) && this.deps.config.mode === 'enforce') return { kind: 'refuse', name, version, record: known };
     const bytes = await this.readVerified(name, version, entry, expected);
-    return { kind: 'serve', name, version, bytes, record: known, failure: null };
+    return { kind: 'serve', name, version, bytes, record: known, failure: null, pending: false };
   }
 
   /** Decision for (name, version) if it applies to these bytes and these rules; LRU first, then the store. */
@@ -307,7 +361,8 @@ export class Gate {
     entry: VersionEntry,
     view: PackumentView,
     expected: ExpectedDigest | null,
-  ): Promise<{ record: DecisionRecord | null; bytes: Buffer; failure: GateError | null }> {
+    release: (bytes: Buffer) => void = () => undefined,
+  ): Promise<Decided> {
     const version = entry.version;
     const bytes = await this.readBytes(name, entry);
     if (expected !== null && !matchesDigest(bytes, expected)) {
@@ -324,7 +379,7 @@ export class Gate {
       if (known !== null) return { record: known, bytes, failure: null };
     }
     try {
-      const record = await this.once(`decision:${key(name, version)}#${sri}`, name, version, () => this.knownDecision(name, version, sri), () => this.analyseAndDecide(name, version, sri, bytes, view));
+      const record = await this.once(`decision:${key(name, version)}#${sri}`, name, version, () => this.knownDecision(name, version, sri), () => this.analyseAndDecide(name, version, sri, bytes, view, release));
       return { record, bytes, failure: null };
     } catch (e) {
       const err = toGateError(e);
@@ -343,17 +398,23 @@ export class Gate {
     return coordinator.once({ key: k, name, version, lookup: async () => (await lookup()) ?? undefined, work });
   }
 
-  private async analyseAndDecide(name: string, version: string, sri: string, bytes: Buffer, view: PackumentView): Promise<DecisionRecord> {
+  private async analyseAndDecide(name: string, version: string, sri: string, bytes: Buffer, view: PackumentView, release: (bytes: Buffer) => void): Promise<DecisionRecord> {
     const prefetch = this.prefetchBaseline(name, version, view);
     try {
       // The policy may be known already (analysed as another version's baseline or dependency).
-      const result = await this.sharedPolicy(name, version, sri, async () => bytes);
+      const result = await this.sharedPolicy(name, version, sri, async () => bytes, false);
       if (!result.ok) throw result.error;
       const policy = result.policy;
       // A version that can do nothing and depends on nothing gains nothing against any baseline:
-      // its baseline is named but not analysed (the analysis pool is what a cold install waits on).
-      const baseline = await this.findBaseline(name, version, view, { analyse: !canGainNothing(policy) });
-      return await this.decide(name, version, sri, policy, baseline);
+      // its baseline is named but not analysed (the analysis pool is what a cold install waits on),
+      // so its decision is only a few store calls away and its requests wait for it.
+      const trivial = canGainNothing(policy);
+      // Otherwise it is served now when no baseline can make it refused; what its decision still
+      // needs (baseline, dependencies) is analysed in the background, after the jobs requests wait on.
+      const background = !trivial && this.releasable(name, policy);
+      if (background) release(bytes);
+      const baseline = await this.findBaseline(name, version, view, { analyse: !trivial, background });
+      return await this.decide(name, version, sri, policy, baseline, background);
     } finally {
       // Unused (no analysis needed it): drop the bytes.
       if (prefetch !== null && this.prefetched.get(prefetch.key) === prefetch.bytes) this.prefetched.delete(prefetch.key);
@@ -382,7 +443,24 @@ export class Gate {
     return { key: k, bytes };
   }
 
-  private async decide(name: string, version: string, sri: string, policy: PackagePolicy, baseline: BaselineChoice): Promise<DecisionRecord> {
+  /**
+   * True when no baseline and no dependency can make this version refused, so it may be served
+   * before its decision: in monitor mode (never refuses), and in enforce mode when it has no
+   * capability of the `block` tier (for this package) and no dependency whose inherited capabilities
+   * or `new-dependency` flag could gain one. The decision (allow or flag) is still made and recorded.
+   */
+  releasable(name: string, policy: PackagePolicy): boolean {
+    const { config } = this.deps;
+    if (config.mode === 'monitor') return true;
+    const tiers = tiersFor(config, name);
+    const tierOf = (id: CapabilityId): Tier => tiers[id] ?? DEFAULT_TIERS[id];
+    if (policy.capabilities.some((id) => tierOf(id) === 'block')) return false;
+    const deps = Object.keys(policy.dependencies).filter((d) => !d.startsWith('@types/'));
+    if (deps.length === 0) return true;
+    return config.transitive.depth <= 0 && tierOf('new-dependency') !== 'block';
+  }
+
+  private async decide(name: string, version: string, sri: string, policy: PackagePolicy, baseline: BaselineChoice, background = false): Promise<DecisionRecord> {
     const { config } = this.deps;
     const approved = await this.approvedCapabilities(name, version);
     const tiers = tiersFor(config, name);
@@ -392,7 +470,7 @@ export class Gate {
     // every block-tier capability counts as gained (never the lenient brand-new policy).
     const basePolicy =
       baseline.noneUsable || (baseline.version !== null && baseline.policy === null) ? emptyPolicy(name, '0.0.0', this.deps.rulesVersion) : baseline.policy;
-    const inheritance = await this.inherit(name, version, basePolicy, policy);
+    const inheritance = await this.inherit(name, version, basePolicy, policy, background);
     let diffBase = basePolicy;
     if (inheritance !== null) {
       diffOpts.dependencyPolicies = inheritance.dependencyPolicies;
@@ -445,7 +523,7 @@ export class Gate {
   }
 
   /** Dependency policies for the diff (issue 5); null when inheritance is off. Never throws. */
-  private async inherit(name: string, version: string, basePolicy: PackagePolicy | null, policy: PackagePolicy): Promise<Inheritance | null> {
+  private async inherit(name: string, version: string, basePolicy: PackagePolicy | null, policy: PackagePolicy, background: boolean): Promise<Inheritance | null> {
     const t = this.deps.config.transitive;
     if (t.depth <= 0 || Object.keys(policy.dependencies).length === 0) return null;
     try {
@@ -457,7 +535,7 @@ export class Gate {
           const raw = await this.deps.registry.getPackument(dep, undefined);
           return this.deps.visiblePackument === undefined ? raw : await this.deps.visiblePackument(raw);
         },
-        policyOf: (dep, entry) => this.policyOf(dep, entry),
+        policyOf: (dep, entry) => this.policyOf(dep, entry, background),
       });
       if (result.resolved.length > 0) {
         this.deps.logger.debug({ pkg: name, version, deps: result.resolved.join(',') }, 'capgate: @{pkg}@@{version} inherits from @{deps}');
@@ -475,7 +553,7 @@ export class Gate {
    * saw are trusted on first use: their policy is computed from their tarball and stored.
    * Infrastructure failures propagate (so onError applies); a broken earlier tarball is skipped.
    */
-  async findBaseline(name: string, version: string, view: PackumentView, opts: { analyse: boolean } = { analyse: true }): Promise<BaselineChoice> {
+  async findBaseline(name: string, version: string, view: PackumentView, opts: { analyse: boolean; background?: boolean } = { analyse: true }): Promise<BaselineChoice> {
     const candidates = baselineCandidates(view, version);
     if (candidates.length === 0) return { version: null, policy: null, noneUsable: false };
     const decided = new Map<string, DecisionRecord>();
@@ -486,14 +564,14 @@ export class Gate {
       if (record !== undefined && REFUSING_STATES.has(record.state)) continue;
       if (++examined > this.deps.config.maxBaselineCandidates) break;
       if (!opts.analyse) return { version: c.version, policy: null, noneUsable: false };
-      const policy = await this.policyOf(name, c);
+      const policy = await this.policyOf(name, c, opts.background === true);
       if (policy !== null) return { version: c.version, policy, noneUsable: false };
     }
     return { version: null, policy: null, noneUsable: true };
   }
 
   /** Stored policy of an earlier version for these bytes and rules, else computed now (single-flight). */
-  private async policyOf(name: string, entry: VersionEntry): Promise<PackagePolicy | null> {
+  private async policyOf(name: string, entry: VersionEntry, background: boolean): Promise<PackagePolicy | null> {
     const digest = expectedDigest(entry.integrity, entry.shasum);
     if (!digest.ok) {
       this.deps.logger.debug({ pkg: name, version: entry.version, reason: digest.reason }, 'capgate: skipping baseline candidate @{pkg}@@{version}');
@@ -507,7 +585,7 @@ export class Gate {
       const bytes = (early === undefined ? null : await early) ?? (await this.readBytes(name, entry));
       if (!matchesDigest(bytes, expected)) throw new GateError('CAPGATE_INTEGRITY_MISMATCH', 'baseline tarball does not match its integrity');
       return bytes;
-    });
+    }, background);
     if (result.ok) return result.policy;
     // A broken earlier tarball cannot serve as a baseline; infrastructure failures propagate.
     if (BASELINE_SKIP_CODES.has(result.error.code)) return this.skip(name, entry.version, result.error);
@@ -520,7 +598,7 @@ export class Gate {
    * coordinator's `policy:` lease), stored for the next caller. Failures are results, not throws,
    * so each caller applies its own rule (a decision fails, a baseline is skipped).
    */
-  private sharedPolicy(name: string, version: string, sri: string, readBytes: () => Promise<Buffer>): Promise<PolicyResult> {
+  private sharedPolicy(name: string, version: string, sri: string, readBytes: () => Promise<Buffer>, background: boolean): Promise<PolicyResult> {
     const k = `${key(name, version)}#${sri}`;
     let flight = this.policyFlights.get(k);
     if (flight === undefined) {
@@ -528,7 +606,7 @@ export class Gate {
         const s = await this.storeCall(() => this.deps.store.getPolicy({ name, version }));
         return s !== null && s.integrity === sri && s.policy.rulesVersion === this.deps.rulesVersion ? { ok: true, policy: s.policy } : null;
       };
-      flight = (async (): Promise<PolicyResult> => (await stored()) ?? this.once(`policy:${k}`, name, version, stored, () => this.analysePolicy(name, version, sri, readBytes)))()
+      flight = (async (): Promise<PolicyResult> => (await stored()) ?? this.once(`policy:${k}`, name, version, stored, () => this.analysePolicy(name, version, sri, readBytes, background)))()
         .catch((e: unknown): PolicyResult => ({ ok: false, error: toGateError(e, { name, version }) }))
         .finally(() => this.policyFlights.delete(k));
       this.policyFlights.set(k, flight);
@@ -536,9 +614,9 @@ export class Gate {
     return flight;
   }
 
-  private async analysePolicy(name: string, version: string, sri: string, readBytes: () => Promise<Buffer>): Promise<PolicyResult> {
+  private async analysePolicy(name: string, version: string, sri: string, readBytes: () => Promise<Buffer>, background: boolean): Promise<PolicyResult> {
     try {
-      const policy = await this.analyze(name, version, await readBytes());
+      const policy = await this.analyze(name, version, await readBytes(), background);
       if (policy.name !== name || !sameVersion(policy.version, version)) {
         const error = new GateError('CAPGATE_MANIFEST_MISMATCH', `the tarball's package.json says ${policy.name || '(no name)'}@${policy.version || '(no version)'}`, {
           name,
@@ -583,9 +661,9 @@ export class Gate {
     return bytes;
   }
 
-  private async analyze(name: string, version: string, bytes: Uint8Array): Promise<PackagePolicy> {
+  private async analyze(name: string, version: string, bytes: Uint8Array, background: boolean): Promise<PackagePolicy> {
     try {
-      return await this.deps.analyzer.analyze(bytes, { affinity: name });
+      return await this.deps.analyzer.analyze(bytes, background ? { affinity: name, background } : { affinity: name });
     } catch (e) {
       throw toGateError(e, { name, version });
     }

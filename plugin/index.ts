@@ -296,7 +296,8 @@ export default class CapgatePlugin {
       const filters = (storage as { filters?: unknown }).filters;
       return Array.isArray(filters) && filters.some((f: unknown) => f instanceof CapgatePlugin && f.core === core);
     };
-    app.use(capgateApi({ store: core.store, ready: () => core.ready(), auth, logger: core.logger, info, filterActive }));
+    const settled = (name: string, version: string): Promise<void> => gate.settled(name, version, core.config.analysis.timeoutMs);
+    app.use(capgateApi({ store: core.store, ready: () => core.ready(), auth, logger: core.logger, info, filterActive, settled }));
     mountReview(app, {
       store: core.store,
       reviewers: core.config.reviewers,

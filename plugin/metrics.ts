@@ -166,7 +166,7 @@ export class CapgateMetrics {
 /** Wraps the analyzer so every analysis (new versions and baselines) is counted and timed. */
 export function instrumentAnalyzer<A extends TarballAnalyzer>(analyzer: A, metrics: CapgateMetrics, clock: () => number = () => performance.now()): TarballAnalyzer {
   return {
-    async analyze(bytes: Uint8Array, opts?: { affinity?: string }) {
+    async analyze(bytes: Uint8Array, opts?: { affinity?: string; background?: boolean }) {
       const started = clock();
       metrics.analysisStarted();
       try {

@@ -24,6 +24,12 @@ export interface ApiDeps {
   readonly info: Readonly<Record<string, unknown>>;
   /** True when Verdaccio runs capgate's metadata filter (`filters: capgate:`) for this gate; default false. */
   readonly filterActive?: () => boolean;
+  /**
+   * Resolves once this instance has no decision of (name, version) in progress (Gate.settled): a
+   * version served before its decision (monitor mode, or nothing it could be refused for) is on
+   * record by the time a client asks about it. Default: no wait.
+   */
+  readonly settled?: (name: string, version: string) => Promise<void>;
 }
 
 export type PolicyPath = { ok: true; name: string; version: string } | { ok: false; reason: string };
@@ -81,6 +87,7 @@ export function capgateApi(deps: ApiDeps): RequestHandler {
       try {
         await checkAccess(auth, name, remoteUserOf(req));
         await ready();
+        await deps.settled?.(name, version);
         const [decision, stored] = await Promise.all([store.getDecision({ name, version }), store.getPolicy({ name, version })]);
         if (decision === null && stored === null) {
           sendGateError(res, new GateError('CAPGATE_NOT_FOUND', 'capgate has no policy or decision for this version'), { name, version, link: null });

@@ -55,6 +55,7 @@ export function tarballGate(deps: { gate: Gate; auth: VerdaccioAuth; logger: Gat
           return;
         }
         if (outcome.failure !== null) res.setHeader('X-Capgate-Failure', outcome.failure.code);
+        if (outcome.pending) res.setHeader('X-Capgate-Decision', 'pending');
         if (outcome.record !== null) {
           res.setHeader('X-Capgate-Decision', outcome.record.state);
           if (outcome.record.state !== 'allowed') {
