@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { AnalyzerPool } from './pool';
+import { AnalyzerPool, BACKGROUND_IDLE_MS } from './pool';
 import analyzeInWorker from './worker';
 import { isAnalyzerError } from './errors';
 import { makePackage } from '../test-support/make-package';
@@ -168,7 +168,7 @@ describe('AnalyzerPool (stand-in worker)', () => {
     }
   });
 
-  it('runs waiting foreground jobs before waiting background ones, and a background job at once on a free worker', async () => {
+  it('runs waiting foreground jobs before waiting background ones, and a background job at once on a quiet pool', async () => {
     const pool = new AnalyzerPool({ threads: 1, minThreads: 1, timeoutMs: 10_000, workerFilename: standIn });
     try {
       // A free worker takes a background job at once.
@@ -178,6 +178,23 @@ describe('AnalyzerPool (stand-in worker)', () => {
       const foreground = pool.analyze(b('busy:20'));
       const later = pool.analyze(b('later'));
       expect(await finishOrder({ running, background, foreground, later })).toEqual(['running', 'foreground', 'later', 'background']);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('starts a background job only once foreground jobs have left the pool alone for BACKGROUND_IDLE_MS', async () => {
+    const pool = new AnalyzerPool({ threads: 2, minThreads: 2, timeoutMs: 10_000, workerFilename: standIn });
+    try {
+      await pool.warmUp(1);
+      const submitted = performance.now();
+      let started = 0;
+      const foreground = pool.analyze(b('busy:100'));
+      // The other worker is free, but a foreground job has just arrived: the background one waits.
+      const background = pool.analyze(b('background'), { background: true, onStart: () => (started = performance.now()) });
+      await Promise.all([foreground, background]);
+      // Quiet time counts from the foreground job's end (~100 ms), not from its arrival.
+      expect(started - submitted).toBeGreaterThanOrEqual(100 + BACKGROUND_IDLE_MS - 5);
     } finally {
       await pool.close();
     }

@@ -58,13 +58,16 @@ export interface AnalyzeOptions {
   readonly onStart?: () => void;
   /**
    * A job nobody is waiting on to answer a request (the gate's baselines once it has served the
-   * version): it takes a free worker at once, but while jobs wait, a worker that frees up takes the
-   * oldest foreground job first. A background job that has waited BACKGROUND_MAX_WAIT_MS counts
-   * as foreground, so a steady load cannot starve it. Default false.
+   * version): it runs only when no foreground job waits and none has come or gone for
+   * BACKGROUND_IDLE_MS (an install's burst of requests keeps the workers for itself: a started job
+   * cannot be interrupted). A background job that has waited BACKGROUND_MAX_WAIT_MS counts as
+   * foreground, so a steady load cannot starve it. Default false.
    */
   readonly background?: boolean;
 }
 
+/** Quiet time of foreground jobs before a background job may start. */
+export const BACKGROUND_IDLE_MS = 250;
 /** How long a background job may be passed over by foreground ones (see AnalyzeOptions.background). */
 export const BACKGROUND_MAX_WAIT_MS = 60_000;
 
@@ -103,6 +106,10 @@ export class AnalyzerPool {
   private readonly affinity = new LRUCache<string, number>({ max: MAX_AFFINITY_KEYS });
   /** Jobs waiting for a lane, oldest first. */
   private readonly waiting: Waiter[] = [];
+  /** When a foreground job last arrived or finished (performance.now()). */
+  private lastForeground = -Infinity;
+  /** Re-dispatch of waiting background jobs once the pool has been quiet long enough. */
+  private backgroundTimer: NodeJS.Timeout | null = null;
   private closed = false;
 
   constructor(opts: AnalyzerPoolOptions = {}) {
@@ -170,6 +177,7 @@ export class AnalyzerPool {
    * first), so no job waits behind a long one while a worker is idle.
    */
   private acquire(key: string | undefined, background = false): Promise<Lane> {
+    if (!background) this.lastForeground = performance.now();
     let pinned: Lane | null = null;
     const previous = key === undefined ? undefined : this.affinity.get(key);
     if (previous !== undefined && previous < this.lanes.length) {
@@ -178,9 +186,16 @@ export class AnalyzerPool {
       if (this.load(lane) <= least + 1) pinned = lane;
     }
     const free = pinned !== null ? (pinned.busy ? undefined : pinned) : this.lanes.find((l) => !l.busy);
-    if (free !== undefined) return Promise.resolve(this.take(free, key));
+    if (free !== undefined && (!background || this.quiet(performance.now()))) return Promise.resolve(this.take(free, key));
     const backgroundSince = background ? performance.now() : null;
-    return new Promise<Lane>((resolve, reject) => this.waiting.push({ pinned, key, backgroundSince, resolve, reject }));
+    const waiting = new Promise<Lane>((resolve, reject) => this.waiting.push({ pinned, key, backgroundSince, resolve, reject }));
+    if (background) this.scheduleBackground();
+    return waiting;
+  }
+
+  /** No foreground job waits, and none has arrived or finished for BACKGROUND_IDLE_MS. */
+  private quiet(now: number): boolean {
+    return now - this.lastForeground >= BACKGROUND_IDLE_MS && !this.waiting.some((w) => w.backgroundSince === null);
   }
 
   /** Jobs on a lane: the running one plus the ones pinned to it. */
@@ -196,27 +211,48 @@ export class AnalyzerPool {
     return lane;
   }
 
+  /** A finished job's lane goes to the next job (see dispatch). */
+  private release(lane: Lane, foreground = false): void {
+    if (foreground) this.lastForeground = performance.now();
+    lane.busy = false;
+    this.dispatch();
+  }
+
   /**
-   * The lane passes straight to the oldest job that can run on it, foreground jobs (and background
-   * ones that waited too long) before background ones.
+   * Every free lane passes to the oldest waiting job that can run on it: foreground jobs (and
+   * background ones that waited BACKGROUND_MAX_WAIT_MS) first, other background jobs only once the
+   * pool is quiet (then a timer comes back for them).
    */
-  private release(lane: Lane): void {
-    const fits = (w: Waiter): boolean => w.pinned === null || w.pinned === lane;
+  private dispatch(): void {
     const now = performance.now();
-    let i = this.waiting.findIndex((w) => fits(w) && (w.backgroundSince === null || now - w.backgroundSince >= BACKGROUND_MAX_WAIT_MS));
-    if (i === -1) i = this.waiting.findIndex(fits);
-    if (i === -1) {
-      lane.busy = false;
-      return;
+    for (const lane of this.lanes) {
+      if (lane.busy) continue;
+      const fits = (w: Waiter): boolean => w.pinned === null || w.pinned === lane;
+      let i = this.waiting.findIndex((w) => fits(w) && (w.backgroundSince === null || now - w.backgroundSince >= BACKGROUND_MAX_WAIT_MS));
+      if (i === -1 && this.quiet(now)) i = this.waiting.findIndex(fits);
+      if (i === -1) continue;
+      const [next] = this.waiting.splice(i, 1) as [Waiter];
+      next.resolve(this.take(lane, next.key));
     }
-    const [next] = this.waiting.splice(i, 1) as [Waiter];
-    next.resolve(this.take(lane, next.key));
+    if (this.waiting.some((w) => w.backgroundSince !== null)) this.scheduleBackground();
+  }
+
+  /** Comes back to waiting background jobs when the pool will be quiet, or when the oldest has waited its maximum. */
+  private scheduleBackground(): void {
+    if (this.backgroundTimer !== null || this.closed) return;
+    const now = performance.now();
+    const oldest = Math.min(...this.waiting.filter((w) => w.backgroundSince !== null).map((w) => w.backgroundSince as number));
+    const at = Math.min(Math.max(this.lastForeground + BACKGROUND_IDLE_MS, now), oldest + BACKGROUND_MAX_WAIT_MS);
+    this.backgroundTimer = setTimeout(() => {
+      this.backgroundTimer = null;
+      this.dispatch();
+    }, Math.max(1, Math.ceil(at - now)));
   }
 
   private async run(key: string | undefined, task: WorkerTask, transfer: ArrayBuffer, onStart?: () => void, background = false): Promise<PackagePolicy> {
     const lane = await this.acquire(key, background);
     if (this.closed) {
-      this.release(lane);
+      this.release(lane, !background);
       throw new AnalyzerError('CAPGATE_ANALYSIS_FAILED', 'the analyzer pool is closed');
     }
     onStart?.();
@@ -235,7 +271,7 @@ export class AnalyzerPool {
       throw new AnalyzerError('CAPGATE_ANALYSIS_FAILED', `analysis worker failed: ${describe(e)}`, {}, { cause: e });
     } finally {
       clearTimeout(timer);
-      this.release(lane);
+      this.release(lane, !background);
     }
   }
 
@@ -273,6 +309,8 @@ export class AnalyzerPool {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.backgroundTimer !== null) clearTimeout(this.backgroundTimer);
+    this.backgroundTimer = null;
     for (const w of this.waiting.splice(0)) w.reject(new AnalyzerError('CAPGATE_ANALYSIS_FAILED', 'the analyzer pool is closed'));
     await Promise.all(this.lanes.map((lane) => lane.piscina.close()));
   }

@@ -2,7 +2,8 @@
 // lockfile) installed with the real npm client through a plain Verdaccio and through capgate, both
 // proxying the registry of the npm configuration in force, cold (empty registry storage: first
 // fetch, and for capgate first analysis) and warm (registry cache and decisions known), then the
-// ratios and capgate's peak RSS. The upstream URL is read at run time and written nowhere.
+// ratios and capgate's peak RSS. Cold runs twice for capgate: in monitor mode and in enforce mode
+// (the default), each on empty storage. The upstream URL is read at run time and written nowhere.
 //
 // Targets (issue 3): warm <= 1.05x plain, cold <= 1.5x plain.
 import { spawn } from 'node:child_process';
@@ -80,13 +81,13 @@ async function threadSeconds(pid: number): Promise<Map<string, number>> {
   return out;
 }
 
+/** main thread, the two busiest other threads (the analysis workers, when they run) and the rest. */
 function threadDelta(before: Map<string, number>, after: Map<string, number>): string {
-  return [...after.entries()]
-    .map(([k, v]) => [k, v - (before.get(k) ?? 0)] as const)
-    .filter(([, v]) => v >= 0.05)
-    .sort((a, b) => b[1] - a[1])
-    .map(([k, v]) => `${k} ${v.toFixed(1)} s`)
-    .join(', ');
+  const deltas = [...after.entries()].map(([k, v]) => [k, v - (before.get(k) ?? 0)] as const);
+  const main = deltas.find(([k]) => k === 'main')?.[1] ?? 0;
+  const others = deltas.filter(([k]) => k !== 'main').map(([, v]) => v).sort((a, b) => b - a);
+  const rest = others.slice(2).reduce((a, b) => a + b, 0);
+  return `main thread ${main.toFixed(1)} s, busiest two others ${others.slice(0, 2).map((v) => v.toFixed(1)).join(' + ')} s, ${others.length - 2} more ${rest.toFixed(1)} s`;
 }
 
 function registryOf(child: ChildProcess, url: string): Registry {
@@ -142,16 +143,23 @@ async function runPlainServer(): Promise<void> {
 }
 
 /**
- * capgate as users run it: `capgate serve` on a temp copy of verdaccio.yaml (quieter log), in
- * monitor mode: a real tree may contain updates that enforce would hold, which would end `npm ci`
- * early; monitor runs the same gate (read, verify, analyse, baseline, decide, store) and serves.
+ * Tier overrides of the enforce-mode run: what this tree holds by default, as an operator who
+ * reviewed it would configure (async-function@1.0.0 builds an async function with a constant
+ * `Function(...)` string, which is `code-eval`). Without them `npm ci` would end at the hold.
  */
-async function startGate(upstream: string, dir: string): Promise<Registry> {
+const ENFORCE_TIERS = { 'async-function': { 'code-eval': 'flag' } } as const;
+
+/**
+ * capgate as users run it: `capgate serve` on a temp copy of verdaccio.yaml (quieter log), in
+ * `monitor` mode (serves everything, records what enforce would do) or in `enforce` mode, the
+ * default, with ENFORCE_TIERS so that the tree installs.
+ */
+async function startGate(upstream: string, dir: string, mode: 'monitor' | 'enforce'): Promise<Registry> {
   let yaml = await fs.readFile(path.join(REPO_ROOT, 'verdaccio.yaml'), 'utf8');
   yaml = yaml
     .replace(/^plugins: .*$/m, `plugins: ${JSON.stringify(path.join(REPO_ROOT, 'dist', 'plugin', 'loader'))}`)
     .replace(/^(\s+)level: http$/m, '$1level: warn')
-    .replace(/^(\s+)mode: enforce$/m, '$1mode: monitor');
+    .replace(/^(\s+)mode: enforce$/m, mode === 'monitor' ? '$1mode: monitor' : `$1mode: enforce\n$1packageTiers: ${JSON.stringify(ENFORCE_TIERS)}`);
   const config = path.join(dir, 'verdaccio.yaml');
   await fs.writeFile(config, yaml);
   const extra = (process.env['BENCH_GATE_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
@@ -192,8 +200,10 @@ async function main(): Promise<void> {
   log(`bench:proxy: upstream from ${upstream.source}; work folder ${work}; ${os.cpus().length} CPUs`);
   await fs.mkdir(path.join(work, 'plain'));
   await fs.mkdir(path.join(work, 'gate'));
+  await fs.mkdir(path.join(work, 'enforce'));
   const plain = await startPlain(upstream.url, path.join(work, 'plain', 'storage'));
-  const gate = await startGate(upstream.url, path.join(work, 'gate'));
+  const gate = await startGate(upstream.url, path.join(work, 'gate'), 'monitor');
+  const enforcing = await startGate(upstream.url, path.join(work, 'enforce'), 'enforce');
   try {
     // Pin the tree once (packuments only) through a throw-away plain Verdaccio, so that the
     // measured registries start cold.
@@ -217,9 +227,19 @@ async function main(): Promise<void> {
     const threads1 = await threadSeconds(gate.pid);
     const cold = { plain: coldPlain, gate: await install(work, 'gate-cold', lock, lockRegistry.url, gate) };
     const cpu = { plain: (await plain.cpuSeconds()) - cpu0, gate: (await gate.cpuSeconds()) - cpu1 };
-    log(`cold:  plain ${secs(cold.plain)}  capgate ${secs(cold.gate)}  ratio ${(cold.gate / cold.plain).toFixed(3)}x  (target <= 1.5x)`);
-    log(`cold CPU of the registry process (all threads): plain Verdaccio ${cpu.plain.toFixed(1)} s, capgate ${cpu.gate.toFixed(1)} s (${threadDelta(threads1, await threadSeconds(gate.pid))})`);
-    log(`cold breakdown: ${await analysisBreakdown(gate.url)}`);
+    const threads2 = await threadSeconds(gate.pid);
+    const cpu2 = await enforcing.cpuSeconds();
+    const coldEnforce = await install(work, 'enforce-cold', lock, lockRegistry.url, enforcing);
+    const cpuEnforce = (await enforcing.cpuSeconds()) - cpu2;
+    log(`cold:  plain ${secs(cold.plain)}  capgate ${secs(cold.gate)}  ratio ${(cold.gate / cold.plain).toFixed(3)}x  (target <= 1.5x; monitor mode)`);
+    log(`cold, enforce mode: capgate ${secs(coldEnforce)}  ratio ${(coldEnforce / cold.plain).toFixed(3)}x  (same plain run; tiers ${JSON.stringify(ENFORCE_TIERS)})`);
+    log(
+      `cold CPU of the registry process (all threads): plain Verdaccio ${cpu.plain.toFixed(1)} s, capgate monitor ${cpu.gate.toFixed(1)} s (${threadDelta(threads1, threads2)}), capgate enforce ${cpuEnforce.toFixed(1)} s`,
+    );
+    log(`cold breakdown (monitor): ${await analysisBreakdown(gate.url)}`);
+    log(`cold breakdown (enforce): ${await analysisBreakdown(enforcing.url)}`);
+    log(`enforce-mode decisions: ${await summariseDecisions(enforcing.url, packages, lock)}`);
+    await enforcing.stop();
     const warmPlain: number[] = [];
     const warmGate: number[] = [];
     for (let i = 0; i < WARM_ROUNDS; i++) {
@@ -252,6 +272,7 @@ async function main(): Promise<void> {
     log(`peak RSS: capgate ${(await gate.peakRssMb()).toFixed(0)} MiB (process incl. analysis workers), plain Verdaccio ${(await plain.peakRssMb()).toFixed(0)} MiB`);
     log(`capgate decisions: ${await summariseDecisions(gate.url, packages, lock)}`);
   } finally {
+    await enforcing.stop();
     await gate.stop();
     await plain.stop();
     if (process.env['BENCH_KEEP'] !== '1') await fs.rm(work, { recursive: true, force: true });
