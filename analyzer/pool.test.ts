@@ -200,6 +200,33 @@ describe('AnalyzerPool (stand-in worker)', () => {
     }
   });
 
+  it('holds background jobs while foreground work is marked, and runs one at once when its priority is raised', async () => {
+    const pool = new AnalyzerPool({ threads: 1, minThreads: 1, timeoutMs: 10_000, workerFilename: standIn });
+    try {
+      await pool.warmUp(1);
+      const done = pool.foreground();
+      let ranA = false;
+      const a = pool.analyze(b('a'), { background: true }).then(() => (ranA = true));
+      const priority = { background: true };
+      const raised = pool.analyze(b('raised'), { background: priority });
+      await new Promise((r) => setTimeout(r, BACKGROUND_IDLE_MS + 100));
+      // Marked foreground work, an idle worker and more than the quiet time: nothing started.
+      expect(ranA).toBe(false);
+      priority.background = false;
+      pool.poke();
+      expect(await raised).toMatchObject({ echo: 'raised' });
+      expect(ranA).toBe(false);
+      const ended = performance.now();
+      let started = 0;
+      const c = pool.analyze(b('c'), { background: true, onStart: () => (started = performance.now()) });
+      done();
+      await Promise.all([a, c]);
+      expect(started - ended).toBeGreaterThanOrEqual(BACKGROUND_IDLE_MS - 5);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('rejects waiting and new jobs once closed', async () => {
     const pool = new AnalyzerPool({ threads: 1, workerFilename: standIn });
     const running = codeOf(pool.analyze(b('busy:300')));

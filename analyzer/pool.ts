@@ -58,12 +58,14 @@ export interface AnalyzeOptions {
   readonly onStart?: () => void;
   /**
    * A job nobody is waiting on to answer a request (the gate's baselines once it has served the
-   * version): it runs only when no foreground job waits and none has come or gone for
-   * BACKGROUND_IDLE_MS (an install's burst of requests keeps the workers for itself: a started job
-   * cannot be interrupted). A background job that has waited BACKGROUND_MAX_WAIT_MS counts as
-   * foreground, so a steady load cannot starve it. Default false.
+   * version): it runs only when no foreground job waits, no foreground work is marked (see
+   * `foreground()`), and no foreground job has come or gone for BACKGROUND_IDLE_MS: an install's
+   * burst of requests keeps the workers for itself (a started job cannot be interrupted). A
+   * background job that has waited BACKGROUND_MAX_WAIT_MS counts as foreground, so a steady load
+   * cannot starve it. An object is read again at every dispatch: its owner may clear `background`
+   * while the job waits (someone now waits on it) and call `poke()`. Default false.
    */
-  readonly background?: boolean;
+  readonly background?: boolean | { readonly background: boolean };
 }
 
 /** Quiet time of foreground jobs before a background job may start. */
@@ -85,8 +87,10 @@ const MAX_AFFINITY_KEYS = 4096;
 interface Waiter {
   readonly pinned: Lane | null;
   readonly key: string | undefined;
-  /** Set for a background job: when it started waiting (performance.now()). */
-  readonly backgroundSince: number | null;
+  /** Background priority as the caller set it (read at every dispatch); null for foreground jobs. */
+  readonly priority: { readonly background: boolean } | null;
+  /** When it started waiting (performance.now()). */
+  readonly since: number;
   resolve(lane: Lane): void;
   reject(e: Error): void;
 }
@@ -106,10 +110,13 @@ export class AnalyzerPool {
   private readonly affinity = new LRUCache<string, number>({ max: MAX_AFFINITY_KEYS });
   /** Jobs waiting for a lane, oldest first. */
   private readonly waiting: Waiter[] = [];
-  /** When a foreground job last arrived or finished (performance.now()). */
+  /** When a foreground job last arrived or finished, or marked foreground work ended (performance.now()). */
   private lastForeground = -Infinity;
+  /** Foreground work in progress outside the pool (see foreground()). */
+  private activeForeground = 0;
   /** Re-dispatch of waiting background jobs once the pool has been quiet long enough. */
   private backgroundTimer: NodeJS.Timeout | null = null;
+  private backgroundTimerAt = Infinity;
   private closed = false;
 
   constructor(opts: AnalyzerPoolOptions = {}) {
@@ -147,7 +154,8 @@ export class AnalyzerPool {
       ? bytes
       : new Uint8Array(bytes);
     const task: WorkerTask = this.limits === undefined ? { bytes: own } : { bytes: own, limits: this.limits };
-    return this.run(opts.affinity, task, own.buffer as ArrayBuffer, opts.onStart, opts.background === true);
+    const priority = typeof opts.background === 'object' ? opts.background : opts.background === true ? { background: true } : null;
+    return this.run(opts.affinity, task, own.buffer as ArrayBuffer, opts.onStart, priority);
   }
 
   /**
@@ -176,7 +184,30 @@ export class AnalyzerPool {
    * other lanes to other packages. Any other job takes the first lane that is free (lowest index
    * first), so no job waits behind a long one while a worker is idle.
    */
-  private acquire(key: string | undefined, background = false): Promise<Lane> {
+  /**
+   * Marks foreground work in progress until the returned function is called (once is enough): the
+   * gate marks each decision a request waits on, from the request to its answer, so that
+   * background jobs wait for the gaps between an install's requests to close, not just the pool's.
+   */
+  foreground(): () => void {
+    this.activeForeground++;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.activeForeground--;
+      this.lastForeground = performance.now();
+      this.dispatch();
+    };
+  }
+
+  /** Dispatches again (a waiting job's priority was raised). */
+  poke(): void {
+    this.dispatch();
+  }
+
+  private acquire(key: string | undefined, priority: { readonly background: boolean } | null): Promise<Lane> {
+    const background = priority?.background === true;
     if (!background) this.lastForeground = performance.now();
     let pinned: Lane | null = null;
     const previous = key === undefined ? undefined : this.affinity.get(key);
@@ -187,15 +218,19 @@ export class AnalyzerPool {
     }
     const free = pinned !== null ? (pinned.busy ? undefined : pinned) : this.lanes.find((l) => !l.busy);
     if (free !== undefined && (!background || this.quiet(performance.now()))) return Promise.resolve(this.take(free, key));
-    const backgroundSince = background ? performance.now() : null;
-    const waiting = new Promise<Lane>((resolve, reject) => this.waiting.push({ pinned, key, backgroundSince, resolve, reject }));
+    const waiting = new Promise<Lane>((resolve, reject) => this.waiting.push({ pinned, key, priority, since: performance.now(), resolve, reject }));
     if (background) this.scheduleBackground();
     return waiting;
   }
 
-  /** No foreground job waits, and none has arrived or finished for BACKGROUND_IDLE_MS. */
+  /** A waiting job that still yields to foreground ones. */
+  private yields(w: Waiter, now: number): boolean {
+    return w.priority !== null && w.priority.background && now - w.since < BACKGROUND_MAX_WAIT_MS;
+  }
+
+  /** No foreground job waits or is marked, and none has arrived or finished for BACKGROUND_IDLE_MS. */
   private quiet(now: number): boolean {
-    return now - this.lastForeground >= BACKGROUND_IDLE_MS && !this.waiting.some((w) => w.backgroundSince === null);
+    return this.activeForeground === 0 && now - this.lastForeground >= BACKGROUND_IDLE_MS && !this.waiting.some((w) => !this.yields(w, now));
   }
 
   /** Jobs on a lane: the running one plus the ones pinned to it. */
@@ -228,29 +263,40 @@ export class AnalyzerPool {
     for (const lane of this.lanes) {
       if (lane.busy) continue;
       const fits = (w: Waiter): boolean => w.pinned === null || w.pinned === lane;
-      let i = this.waiting.findIndex((w) => fits(w) && (w.backgroundSince === null || now - w.backgroundSince >= BACKGROUND_MAX_WAIT_MS));
+      let i = this.waiting.findIndex((w) => fits(w) && !this.yields(w, now));
       if (i === -1 && this.quiet(now)) i = this.waiting.findIndex(fits);
       if (i === -1) continue;
       const [next] = this.waiting.splice(i, 1) as [Waiter];
       next.resolve(this.take(lane, next.key));
     }
-    if (this.waiting.some((w) => w.backgroundSince !== null)) this.scheduleBackground();
+    if (this.waiting.some((w) => this.yields(w, now))) this.scheduleBackground();
   }
 
   /** Comes back to waiting background jobs when the pool will be quiet, or when the oldest has waited its maximum. */
   private scheduleBackground(): void {
-    if (this.backgroundTimer !== null || this.closed) return;
+    if (this.closed) return;
     const now = performance.now();
-    const oldest = Math.min(...this.waiting.filter((w) => w.backgroundSince !== null).map((w) => w.backgroundSince as number));
-    const at = Math.min(Math.max(this.lastForeground + BACKGROUND_IDLE_MS, now), oldest + BACKGROUND_MAX_WAIT_MS);
+    const oldest = Math.min(...this.waiting.filter((w) => this.yields(w, now)).map((w) => w.since));
+    // While foreground work is marked, its end dispatches again; the timer is for the aging limit.
+    const quietAt = this.activeForeground > 0 ? Infinity : Math.max(this.lastForeground + BACKGROUND_IDLE_MS, now);
+    const at = Math.min(quietAt, oldest + BACKGROUND_MAX_WAIT_MS);
+    if (!Number.isFinite(at)) return;
+    if (this.backgroundTimer !== null) {
+      if (this.backgroundTimerAt <= at) return;
+      clearTimeout(this.backgroundTimer);
+    }
+    this.backgroundTimerAt = at;
     this.backgroundTimer = setTimeout(() => {
       this.backgroundTimer = null;
       this.dispatch();
     }, Math.max(1, Math.ceil(at - now)));
   }
 
-  private async run(key: string | undefined, task: WorkerTask, transfer: ArrayBuffer, onStart?: () => void, background = false): Promise<PackagePolicy> {
-    const lane = await this.acquire(key, background);
+
+  private async run(key: string | undefined, task: WorkerTask, transfer: ArrayBuffer, onStart?: () => void, priority: { readonly background: boolean } | null = null): Promise<PackagePolicy> {
+    const lane = await this.acquire(key, priority);
+    // Counted as foreground when it ran as such (a raised or aged background job included).
+    const background = priority?.background === true;
     if (this.closed) {
       this.release(lane, !background);
       throw new AnalyzerError('CAPGATE_ANALYSIS_FAILED', 'the analyzer pool is closed');
@@ -318,7 +364,7 @@ export class AnalyzerPool {
   /** This very lane (warm-up runs once on each). */
   private acquireLane(lane: Lane): Promise<Lane> {
     if (!lane.busy) return Promise.resolve(this.take(lane, undefined));
-    return new Promise<Lane>((resolve, reject) => this.waiting.push({ pinned: lane, key: undefined, backgroundSince: null, resolve, reject }));
+    return new Promise<Lane>((resolve, reject) => this.waiting.push({ pinned: lane, key: undefined, priority: null, since: performance.now(), resolve, reject }));
   }
 }
 

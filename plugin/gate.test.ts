@@ -67,7 +67,13 @@ class DeclaredCapsAnalyzer implements TarballAnalyzer {
   readonly jobs: { id: string; background: boolean }[] = [];
   /** Held analyses by name@version (released by resolving). */
   readonly holds = new Map<string, Promise<void>>();
-  async analyze(bytes: Uint8Array, opts?: { background?: boolean }): Promise<PackagePolicy> {
+  /** The live priority object of each background job, by name@version. */
+  readonly priorities = new Map<string, { readonly background: boolean }>();
+  pokes = 0;
+  poke(): void {
+    this.pokes++;
+  }
+  async analyze(bytes: Uint8Array, opts?: { background?: boolean | { readonly background: boolean } }): Promise<PackagePolicy> {
     this.calls++;
     await this.gate;
     let manifest: Record<string, unknown>;
@@ -80,7 +86,9 @@ class DeclaredCapsAnalyzer implements TarballAnalyzer {
     }
     const caps = (manifest[CAPS_FIELD] as CapabilityId[]).slice().sort();
     const id = `${String(manifest['name'])}@${String(manifest['version'])}`;
-    this.jobs.push({ id, background: opts?.background === true });
+    const bg = opts?.background;
+    this.jobs.push({ id, background: typeof bg === 'object' ? bg.background : bg === true });
+    if (typeof bg === 'object') this.priorities.set(id, bg);
     await this.holds.get(id);
     return {
       schema: 1,
@@ -375,6 +383,25 @@ describe('Gate', () => {
       expect(await recorded(g, 'p', '1.1.0')).toMatchObject({ state: 'flagged', baseline: '1.0.0', diff: { gained: ['env-read'] } });
       // Known now: the next request answers from the decision.
       expect(await g.checkTarball({ name: 'p', filename: 'p-1.1.0.tgz' })).toMatchObject({ kind: 'serve', pending: false, record: { state: 'flagged' } });
+    });
+
+    it('raises a background baseline job to foreground when a request comes to wait on it', async () => {
+      await registry.add('p', '1.0.0', ['fs-read']);
+      await registry.add('p', '1.1.0', ['fs-read']);
+      const releaseBaseline = hold('p@1.0.0');
+      const g = gate();
+      expect(await g.checkTarball({ name: 'p', filename: 'p-1.1.0.tgz' })).toMatchObject({ pending: true });
+      for (let i = 0; i < 100 && !analyzer.priorities.has('p@1.0.0'); i++) await new Promise((r) => setTimeout(r, 10));
+      expect(analyzer.priorities.get('p@1.0.0')).toEqual({ background: true });
+      // The install also asks for 1.0.0 itself: its request now waits on that job.
+      const old = g.checkTarball({ name: 'p', filename: 'p-1.0.0.tgz' });
+      for (let i = 0; i < 100 && analyzer.pokes === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(analyzer.priorities.get('p@1.0.0')).toEqual({ background: false });
+      expect(analyzer.pokes).toBe(1);
+      releaseBaseline();
+      expect(await old).toMatchObject({ kind: 'serve' });
+      // One analysis of 1.0.0 for both needs.
+      expect(analyzer.jobs.filter((j) => j.id === 'p@1.0.0')).toHaveLength(1);
     });
 
     it('waits for the baseline when the version has a block-tier capability (enforce)', async () => {

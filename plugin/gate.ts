@@ -33,9 +33,14 @@ export interface RegistrySource {
 export interface TarballAnalyzer {
   /**
    * `affinity`: the package name, so versions of one package share a worker's scan cache.
-   * `background`: no request waits on it (see AnalyzeOptions.background in analyzer/pool.ts).
+   * `background`: no request waits on it; an object is read again while the job waits, so that the
+   * gate can raise it (see AnalyzeOptions.background in analyzer/pool.ts).
    */
-  analyze(bytes: Uint8Array, opts?: { affinity?: string; background?: boolean }): Promise<PackagePolicy>;
+  analyze(bytes: Uint8Array, opts?: { affinity?: string; background?: BackgroundPriority }): Promise<PackagePolicy>;
+  /** Marks work a request waits on until the returned function is called: background jobs wait meanwhile. */
+  foreground?(): () => void;
+  /** A waiting job's priority was raised: look again. */
+  poke?(): void;
 }
 
 export interface DiffOptions {
@@ -146,6 +151,9 @@ const BASELINE_SKIP_CODES: ReadonlySet<GateErrorCode> = new Set([
 /** An analysis outcome shared between callers with different failure rules. */
 type PolicyResult = { readonly ok: true; readonly policy: PackagePolicy } | { readonly ok: false; readonly error: GateError };
 
+/** A background job's priority, which the gate clears when a request comes to wait on that job. */
+export type BackgroundPriority = boolean | { readonly background: boolean };
+
 /** What `decideNew` produces: its decision, and the analysed bytes, or a failure served through. */
 interface Decided {
   readonly record: DecisionRecord | null;
@@ -179,7 +187,7 @@ export class Gate {
   private readonly files: LRUCache<string, VersionEntry>;
   private readonly flights = new Map<string, Flight>();
   /** One analysis per tarball whoever needs it (its decision, a baseline, a dependency's inheritance). */
-  private readonly policyFlights = new Map<string, Promise<PolicyResult>>();
+  private readonly policyFlights = new Map<string, { readonly result: Promise<PolicyResult>; readonly priority: { background: boolean } }>();
   /** Baseline tarballs read while the new version is analysed, by name@version (see prefetchBaseline). */
   private readonly prefetched = new Map<string, Promise<Buffer | null>>();
 
@@ -291,7 +299,13 @@ export class Gate {
       wasReleased = true;
       resolveRelease(bytes);
     };
-    const decided = this.decideNew(name, entry, view, expected, release).finally(() => this.flights.delete(flightKey));
+    // The decision is work a request waits on until it can be answered (released or decided).
+    const done = this.deps.analyzer.foreground?.() ?? ((): void => undefined);
+    void released.then(done);
+    const decided = this.decideNew(name, entry, view, expected, release).finally(() => {
+      this.flights.delete(flightKey);
+      done();
+    });
     // Requests answered at release do not wait for the decision: its failure is logged here (the
     // next request for the version decides again). Requests that wait log their own failures.
     decided.catch((e: unknown) => {
@@ -600,23 +614,30 @@ export class Gate {
    */
   private sharedPolicy(name: string, version: string, sri: string, readBytes: () => Promise<Buffer>, background: boolean): Promise<PolicyResult> {
     const k = `${key(name, version)}#${sri}`;
-    let flight = this.policyFlights.get(k);
-    if (flight === undefined) {
-      const stored = async (): Promise<PolicyResult | null> => {
-        const s = await this.storeCall(() => this.deps.store.getPolicy({ name, version }));
-        return s !== null && s.integrity === sri && s.policy.rulesVersion === this.deps.rulesVersion ? { ok: true, policy: s.policy } : null;
-      };
-      flight = (async (): Promise<PolicyResult> => (await stored()) ?? this.once(`policy:${k}`, name, version, stored, () => this.analysePolicy(name, version, sri, readBytes, background)))()
-        .catch((e: unknown): PolicyResult => ({ ok: false, error: toGateError(e, { name, version }) }))
-        .finally(() => this.policyFlights.delete(k));
-      this.policyFlights.set(k, flight);
+    const existing = this.policyFlights.get(k);
+    if (existing !== undefined) {
+      // A request now waits on what was background work: it runs as foreground from now on.
+      if (!background && existing.priority.background) {
+        existing.priority.background = false;
+        this.deps.analyzer.poke?.();
+      }
+      return existing.result;
     }
-    return flight;
+    const priority = { background };
+    const stored = async (): Promise<PolicyResult | null> => {
+      const s = await this.storeCall(() => this.deps.store.getPolicy({ name, version }));
+      return s !== null && s.integrity === sri && s.policy.rulesVersion === this.deps.rulesVersion ? { ok: true, policy: s.policy } : null;
+    };
+    const result = (async (): Promise<PolicyResult> => (await stored()) ?? this.once(`policy:${k}`, name, version, stored, () => this.analysePolicy(name, version, sri, readBytes, priority)))()
+      .catch((e: unknown): PolicyResult => ({ ok: false, error: toGateError(e, { name, version }) }))
+      .finally(() => this.policyFlights.delete(k));
+    this.policyFlights.set(k, { result, priority });
+    return result;
   }
 
-  private async analysePolicy(name: string, version: string, sri: string, readBytes: () => Promise<Buffer>, background: boolean): Promise<PolicyResult> {
+  private async analysePolicy(name: string, version: string, sri: string, readBytes: () => Promise<Buffer>, priority: { readonly background: boolean }): Promise<PolicyResult> {
     try {
-      const policy = await this.analyze(name, version, await readBytes(), background);
+      const policy = await this.analyze(name, version, await readBytes(), priority);
       if (policy.name !== name || !sameVersion(policy.version, version)) {
         const error = new GateError('CAPGATE_MANIFEST_MISMATCH', `the tarball's package.json says ${policy.name || '(no name)'}@${policy.version || '(no version)'}`, {
           name,
@@ -661,9 +682,10 @@ export class Gate {
     return bytes;
   }
 
-  private async analyze(name: string, version: string, bytes: Uint8Array, background: boolean): Promise<PackagePolicy> {
+  private async analyze(name: string, version: string, bytes: Uint8Array, priority: { readonly background: boolean }): Promise<PackagePolicy> {
     try {
-      return await this.deps.analyzer.analyze(bytes, background ? { affinity: name, background } : { affinity: name });
+      // Foreground jobs pass no priority (the plain call); background ones the live object.
+      return await this.deps.analyzer.analyze(bytes, priority.background ? { affinity: name, background: priority } : { affinity: name });
     } catch (e) {
       throw toGateError(e, { name, version });
     }

@@ -13,7 +13,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { DecisionRecord } from '../policy-store/store';
-import type { TarballAnalyzer } from './gate';
+import type { BackgroundPriority, TarballAnalyzer } from './gate';
 import { requestPath } from './tarball-url';
 
 export const METRICS_PATH = '/-/capgate/metrics';
@@ -166,7 +166,7 @@ export class CapgateMetrics {
 /** Wraps the analyzer so every analysis (new versions and baselines) is counted and timed. */
 export function instrumentAnalyzer<A extends TarballAnalyzer>(analyzer: A, metrics: CapgateMetrics, clock: () => number = () => performance.now()): TarballAnalyzer {
   return {
-    async analyze(bytes: Uint8Array, opts?: { affinity?: string; background?: boolean }) {
+    async analyze(bytes: Uint8Array, opts?: { affinity?: string; background?: BackgroundPriority }) {
       const started = clock();
       metrics.analysisStarted();
       try {
@@ -178,6 +178,8 @@ export function instrumentAnalyzer<A extends TarballAnalyzer>(analyzer: A, metri
         throw e;
       }
     },
+    foreground: () => analyzer.foreground?.() ?? ((): void => undefined),
+    poke: () => analyzer.poke?.(),
   };
 }
 

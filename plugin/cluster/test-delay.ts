@@ -21,9 +21,11 @@ export function delayedForTests(analyzer: TarballAnalyzer, env: NodeJS.ProcessEn
   }
   logger?.warn({ env: TEST_DELAY_ENV, ms }, 'capgate: TEST MODE: every analysis is delayed by @{ms} ms (@{env})');
   return {
-    async analyze(bytes: Uint8Array) {
+    async analyze(bytes: Uint8Array, opts?: Parameters<TarballAnalyzer['analyze']>[1]) {
       await new Promise((resolve) => setTimeout(resolve, ms));
-      return analyzer.analyze(bytes);
+      return analyzer.analyze(bytes, opts);
     },
+    foreground: () => analyzer.foreground?.() ?? ((): void => undefined),
+    poke: () => analyzer.poke?.(),
   };
 }
