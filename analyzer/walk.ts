@@ -7,6 +7,7 @@ import traverseModule, { NodePath, type Visitor } from '@babel/traverse';
 import { DEPRECATED_KEYS, FLIPPED_ALIAS_KEYS, VISITOR_KEYS, isReferenced, react } from '@babel/types';
 import type * as t from '@babel/types';
 import type { NodeVisitor } from './detectors/types';
+import { buildScopes } from './scope-builder';
 
 // @babel/traverse is CommonJS with `exports.default` (see scan.ts).
 type TraverseFn = typeof traverseModule;
@@ -139,13 +140,15 @@ interface PathInternals {
  *   used to fall back to the lexical scan; that band depends on the thread's stack size anyway.)
  */
 export function walk(ast: t.File, plan: WalkPlan): void {
-  let program: NodePath | undefined;
-  traverse(ast, {
-    Program(path) {
-      program = path;
-      path.skip();
-    },
-  });
+  let program: NodePath | undefined = buildScopes(ast);
+  if (program === undefined) {
+    traverse(ast, {
+      Program(path) {
+        program = path;
+        path.skip();
+      },
+    });
+  }
   if (program === undefined) return;
 
   // The current branch, by depth: 0 is the File, 1 the Program. `paths[d]` is filled lazily.
