@@ -1,6 +1,9 @@
-// Owns the scan of one JS-like file: parse once, one merged @babel/traverse pass for every detector,
-// resolution of uses (module loads, globals, aliases) handed to detectors, decode-then-eval payloads
-// re-parsed with bounded depth, and a lexical fallback when a file cannot be parsed or traversed.
+// Owns the scan of one JS-like file: parse once, a cheap prefilter walk, then (when something in the
+// file can interest a detector) the full pass: Babel scopes built by scope-builder.ts (Babel's own
+// crawl for the files it leaves to it) and one merged visit for every detector (walk.ts, or
+// @babel/traverse for visitors the walk does not mirror); resolution of uses (module loads, globals,
+// aliases) handed to detectors, decode-then-eval payloads re-parsed with bounded depth, and a
+// lexical fallback when a file cannot be parsed or traversed.
 import traverseModule, { type NodePath, type Scope, type Visitor } from '@babel/traverse';
 import type * as t from '@babel/types';
 import type { CapabilityId, Finding } from './types';
@@ -364,8 +367,9 @@ function runDetectors(ast: t.File, source: string, detectors: readonly Detector[
   }
 
   const parts: WalkVisitor[] = [{ visitor: engine }, ...hooks];
-  // The merged visitors' one pass: our own walk after Babel's scope crawl when the visitors only use
-  // what the walk mirrors (see walk.ts for why the visit is the same), else @babel/traverse itself.
+  // The merged visitors' one pass: our own walk after building the scopes (scope-builder.ts, or
+  // Babel's crawl for the files it leaves to Babel) when the visitors only use what the walk mirrors
+  // (see walk.ts for why the visit is the same), else @babel/traverse itself.
   const plan = planWalk(parts);
   try {
     if (plan !== undefined) walk(ast, plan);

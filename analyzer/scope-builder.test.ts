@@ -87,6 +87,7 @@ const SNIPPETS = [
   'const fn = ({ a, b: { c } = {} }, [d = a]) => a + c + d; for (const { e = fn } of list) e();',
   // arguments in nested arrows and function expressions
   'function outer() { const a = () => arguments[0]; return function () { return arguments } } arguments;',
+  'var arguments = 1; function f() { return arguments } const g = () => arguments; ({ m() { return arguments } });',
   // getters/setters in classes, static and private fields referencing the class
   'class G { static inst = new G(); get v() { return G.inst } set v(x) { G.y = x } static #count = 0; static inc() { return G.#count++ } }',
   // redeclared params and vars in function scope

@@ -37,6 +37,9 @@
 // declarations with kinds of their own), decorators, `declare class`, the collisions above, and
 // trees deeper than MAX_DEPTH: Babel's crawl spends several frames per level and used to overflow on
 // such files, which the scan reports as too deep; only Babel's crawl can reproduce that.
+//
+// Not mirrored: Babel's traversal skips a node object met a second time in one list; parsed ASTs
+// never share nodes, and the builder would register and count such a node twice.
 import traverseModule, { NodePath, Scope, type Binding } from '@babel/traverse';
 import { FLIPPED_ALIAS_KEYS, VISITOR_KEYS, getAssignmentIdentifiers, getBindingIdentifiers, getOuterBindingIdentifiers, isReferenced, react } from '@babel/types';
 import type * as t from '@babel/types';
@@ -122,9 +125,51 @@ function lookup(from: Info | undefined, name: string): Binding | undefined {
 
 /** `t.isScope(node, parent)`. */
 function isScopeNode(node: t.Node, parent: t.Node): boolean {
-  if (node.type === 'BlockStatement' && (FUNCTION.has(parent.type) || parent.type === 'CatchClause')) return false;
-  if (PATTERN.has(node.type) && (FUNCTION.has(parent.type) || parent.type === 'CatchClause')) return true;
-  return SCOPABLE.has(node.type);
+  return isScopeOf(descOf(node.type), descOf(parent.type));
+}
+
+function isScopeOf(desc: TypeDesc, parent: TypeDesc): boolean {
+  if (desc.block && parent.fnOrCatch) return false;
+  if (desc.pattern && parent.fnOrCatch) return true;
+  return desc.scopable;
+}
+
+/** What the walk needs of a node type, in one lookup. */
+interface TypeDesc {
+  readonly keys: readonly string[] | undefined;
+  readonly supported: boolean;
+  readonly scopable: boolean;
+  readonly pattern: boolean;
+  /** BlockStatement (not a scope under a function or catch clause). */
+  readonly block: boolean;
+  /** A function or a catch clause (its block is not a scope, its patterns are). */
+  readonly fnOrCatch: boolean;
+  readonly method: boolean;
+  /** The collector has something to do on entering such a node. */
+  readonly handled: boolean;
+}
+
+const HANDLED = new Set(['VariableDeclaration', 'FunctionDeclaration', 'FunctionExpression', 'ArrowFunctionExpression', 'ObjectMethod', 'ClassMethod', 'ClassPrivateMethod', 'ClassDeclaration', 'ClassExpression', 'CatchClause', 'ImportDeclaration', 'LabeledStatement', 'AssignmentExpression', 'UpdateExpression', 'UnaryExpression', 'ForInStatement', 'ForOfStatement', 'Identifier', 'JSXIdentifier']);
+
+const DESCS = new Map<string, TypeDesc>();
+
+function descOf(type: string): TypeDesc {
+  let d = DESCS.get(type);
+  if (d === undefined) {
+    const keys = VISITOR_KEYS[type];
+    d = {
+      keys,
+      supported: keys !== undefined && !UNSUPPORTED.has(type),
+      scopable: SCOPABLE.has(type),
+      pattern: PATTERN.has(type),
+      block: type === 'BlockStatement',
+      fnOrCatch: FUNCTION.has(type) || type === 'CatchClause',
+      method: METHOD.has(type),
+      handled: HANDLED.has(type),
+    };
+    DESCS.set(type, d);
+  }
+  return d;
 }
 
 /** Babel's ReferencedIdentifier check (path/lib/virtual-types-validator.js) on raw nodes. */
@@ -240,6 +285,7 @@ function build(ast: t.File, made: NodePath[], scopeNodes: t.Node[]): NodePath<t.
   const hs: (Info | undefined)[] = [undefined];
   /** The node's own scope, when it is a scope node. */
   const own: (Info | undefined)[] = [undefined];
+  const descs: TypeDesc[] = [descOf('File'), descOf('Program')];
 
   const programPath = getPath({ parentPath: null, parent: ast, container: ast, key: 'program', listKey: undefined }) as NodePath<t.Program>;
   made.push(programPath);
@@ -346,9 +392,9 @@ function build(ast: t.File, made: NodePath[], scopeNodes: t.Node[]): NodePath<t.
     containers[d] = container;
     keys[d] = key;
     listKeys[d] = listKey;
-    const parent = nodes[d - 1] as t.Node;
-    const quirkKey = (key === 'key' || listKey === 'decorators') && METHOD.has(parent.type);
-    const quirkScope = quirkKey || (key === 'discriminant' && parent.type === 'SwitchStatement');
+    descs[d] = descOf(node.type);
+    const quirkKey = (key === 'key' || listKey === 'decorators') && (descs[d - 1] as TypeDesc).method;
+    const quirkScope = quirkKey || (key === 'discriminant' && (nodes[d - 1] as t.Node).type === 'SwitchStatement');
     ps[d] = quirkScope ? (ps[d - 2] as Info) : (ps[d - 1] as Info);
     hs[d] = quirkKey ? (own[d - 2] ?? hs[d - 2]) : (own[d - 1] ?? hs[d - 1]);
     own[d] = undefined;
@@ -358,10 +404,11 @@ function build(ast: t.File, made: NodePath[], scopeNodes: t.Node[]): NodePath<t.
   function visit(d: number): void {
     const node = nodes[d] as t.Node;
     const type = node.type;
+    const desc = descs[d] as TypeDesc;
     if (d > MAX_DEPTH) throw new Bail('too-deep');
-    if (UNSUPPORTED.has(type)) throw new Bail('type:' + type);
+    if (!desc.supported) throw new Bail('type:' + type);
     const parent = nodes[d - 1] as t.Node;
-    if (d > 1 && isScopeNode(node, parent)) {
+    if (d > 1 && isScopeOf(desc, descs[d - 1] as TypeDesc)) {
       const existing = infoOf.get(node);
       const info = existing ?? scopeFor(pathAt(d), node, hs[d] as Info);
       const p = pathAt(d) as unknown as PathInternals;
@@ -370,7 +417,7 @@ function build(ast: t.File, made: NodePath[], scopeNodes: t.Node[]): NodePath<t.
       own[d] = info;
     }
     const P = ps[d] as Info;
-    switch (type) {
+    if (desc.handled) switch (type) {
       case 'VariableDeclaration': {
         const decl = node as t.VariableDeclaration;
         if (decl.declare) throw new Bail('declare');
@@ -469,7 +516,7 @@ function build(ast: t.File, made: NodePath[], scopeNodes: t.Node[]): NodePath<t.
         break;
     }
 
-    const childKeys = VISITOR_KEYS[type];
+    const childKeys = desc.keys;
     if (childKeys !== undefined) {
       const record = node as unknown as Record<string, unknown>;
       for (const k of childKeys) {

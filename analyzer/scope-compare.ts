@@ -30,8 +30,9 @@ export function describeScopes(ast: t.File, program: NodePath, opts: DescribeOpt
 
   function describeScope(path: NodePath): void {
     const scope = path.scope;
-    const internals = scope as unknown as { inited: boolean; labels: Map<string, NodePath>; bindings: Record<string, Binding | undefined> };
-    out.push(`  scope ${scopeName(scope)} parent=${scopeName(scope.parent)} inited=${String(internals.inited)} labels=${[...internals.labels.keys()].join(',')}`);
+    const internals = scope as unknown as { inited: boolean; labels: Map<string, NodePath>; bindings: Record<string, Binding | undefined>; globals: Record<string, t.Node>; references: Record<string, boolean> };
+    out.push(`  scope ${scopeName(scope)} parent=${scopeName(scope.parent)} inited=${String(internals.inited)} labels=${[...internals.labels].map(([k, v]) => `${k}:${at(v.node)}`).join(',')}`);
+    out.push(`  globals=${Object.entries(internals.globals).map(([k, v]) => `${k}:${at(v)}`).join(',')} references=${Object.keys(internals.references).join(',')}`);
     for (const name of Object.keys(internals.bindings)) {
       const b = internals.bindings[name];
       if (b === undefined) {

@@ -1,8 +1,10 @@
-// Owns the scan's one visit of a file once Babel has built its scopes: a plain depth-first walk over
-// the raw AST in exactly @babel/traverse's order, which fetches a NodePath only for the nodes a
-// visitor handles, instead of a second full @babel/traverse pass. The detector pass used to cost a
-// scope crawl (one traverse) plus a visiting traverse; the visiting one set up contexts and scopes
-// twice for every node of the file although the visitors act on a few node types only.
+// Owns the scan's one visit of a file once its scopes exist: a plain depth-first walk over the raw
+// AST in exactly @babel/traverse's order, which fetches a NodePath only for the nodes a visitor
+// handles, instead of a second full @babel/traverse pass. The detector pass used to cost a scope
+// crawl (one traverse) plus a visiting traverse; the visiting one set up contexts and scopes twice
+// for every node of the file although the visitors act on a few node types only. The scopes now come
+// from scope-builder.ts (one raw walk making Babel's Scope and Binding objects), and from Babel's own
+// crawl only for the files the builder leaves to it (TypeScript/Flow, very deep trees, collisions).
 import traverseModule, { NodePath, type Visitor } from '@babel/traverse';
 import { DEPRECATED_KEYS, FLIPPED_ALIAS_KEYS, VISITOR_KEYS, isReferenced, react } from '@babel/types';
 import type * as t from '@babel/types';
@@ -120,24 +122,27 @@ interface PathInternals {
 }
 
 /**
- * Visits `ast` with the planned visitors: builds the scopes by entering Program through
- * @babel/traverse (the same call, at the same stack depth, that crawled them in the full pass), then
- * walks the raw AST itself.
+ * Visits `ast` with the planned visitors: builds the scopes with scope-builder.ts, or, for a file it
+ * leaves to Babel, by entering Program through @babel/traverse (the same call, at the same stack
+ * depth, that crawled them in the full pass), then walks the raw AST itself.
  *
  * Why this is the same visit as `traverse(ast, merge(visitors))`:
  * - Order: Babel visits a node's children key by key in VISITOR_KEYS order, list items in index
  *   order, skipping holes, and calls a node's enter handlers before its children; so does this walk.
  *   Babel also skips a node object met twice in one list; so does this walk. No handler exits.
  * - Paths: handlers get `NodePath.get` of the node under its parent path, which is the cached
- *   NodePath the crawl made (same object, same parentPath/container/key/listKey). Its `scope` is the
- *   one the crawl set; Babel's visiting pass would recompute the same value from the same cached
- *   Scope objects. A path the crawl never made (a leaf it had no handler for, or inside a TS type
- *   annotation, which the crawl skips) gets its scope from `setScope()`, as Babel's pass would.
+ *   NodePath the builder (or the crawl) made when it made one (same object, same parentPath/
+ *   container/key/listKey). Its `scope` is the one the builder or crawl set; Babel's visiting pass
+ *   would recompute the same value from the same cached Scope objects. A path not made yet (the
+ *   builder makes paths only for scope blocks, binding paths, constant violations and their
+ *   ancestors; the crawl skips TS type annotations) gets its scope from `setScope()`, as Babel's
+ *   pass would: every scope node's path already holds its Scope, so setScope finds, never creates.
  * - Handlers must not replace, remove, skip or stop paths (none of the detectors do); the walk
  *   checks this after every handler and throws, since it would not mirror Babel's requeueing.
  * - Stack: the walk costs one frame per AST level against Babel's five or more, so a file the crawl
  *   could traverse never overflows here. (A file so deep that only Babel's visiting pass overflowed
  *   used to fall back to the lexical scan; that band depends on the thread's stack size anyway.)
+ *   The builder leaves trees deeper than its MAX_DEPTH to the crawl, which overflows as it did.
  */
 export function walk(ast: t.File, plan: WalkPlan): void {
   let program: NodePath | undefined = buildScopes(ast);
