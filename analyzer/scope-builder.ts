@@ -357,24 +357,34 @@ function build(ast: t.File, made: NodePath[], scopeNodes: t.Node[]): NodePath<t.
     return info;
   }
 
+  /** Scope#registerBinding(kind, path of `idsOf`, bindingPath), for the declared names of `idsOf`. */
   function register(target: Info, kind: BindingKind, idsOf: t.Node, bindingPath: NodePath): void {
+    // The usual case, one plain name, without getOuterBindingIdentifiers' allocations.
+    const single = idsOf.type === 'Identifier' ? idsOf : idsOf.type === 'VariableDeclarator' && idsOf.id.type === 'Identifier' ? idsOf.id : undefined;
+    if (single !== undefined) {
+      registerId(target, kind, single, bindingPath);
+      return;
+    }
     const ids = getOuterBindingIdentifiers(idsOf, true) as unknown as Record<string, t.Identifier[]>;
-    const bindings = (target.scope as unknown as ScopeInternals).bindings;
     for (const name of Object.keys(ids)) {
-      programRefs[name] = true;
-      for (const id of ids[name] as t.Identifier[]) {
-        const local = bindings[name];
-        if (local) {
-          if (local.identifier === id) continue;
-          if (kind !== 'param' && local.kind !== 'local') {
-            const duplicate = kind === 'let' || local.kind === 'let' || local.kind === 'const' || local.kind === 'module' || (local.kind === 'param' && kind === 'const');
-            if (duplicate) throw new Bail('duplicate-declaration');
-          }
-          local.reassign(bindingPath);
-        } else {
-          bindings[name] = newBinding(ctx, id, target.scope, bindingPath, kind);
-        }
+      for (const id of ids[name] as t.Identifier[]) registerId(target, kind, id, bindingPath);
+    }
+  }
+
+  function registerId(target: Info, kind: BindingKind, id: t.Identifier, bindingPath: NodePath): void {
+    const name = id.name;
+    const bindings = (target.scope as unknown as ScopeInternals).bindings;
+    programRefs[name] = true;
+    const local = bindings[name];
+    if (local) {
+      if (local.identifier === id) return;
+      if (kind !== 'param' && local.kind !== 'local') {
+        const duplicate = kind === 'let' || local.kind === 'let' || local.kind === 'const' || local.kind === 'module' || (local.kind === 'param' && kind === 'const');
+        if (duplicate) throw new Bail('duplicate-declaration');
       }
+      local.reassign(bindingPath);
+    } else {
+      bindings[name] = newBinding(ctx, id, target.scope, bindingPath, kind);
     }
   }
 
