@@ -124,8 +124,13 @@ function lookup(from: Info | undefined, name: string): Binding | undefined {
 }
 
 /** `t.isScope(node, parent)`. */
-function isScopeNode(node: t.Node, parent: t.Node): boolean {
+export function isScopeNode(node: t.Node, parent: t.Node): boolean {
   return isScopeOf(descOf(node.type), descOf(parent.type));
+}
+
+/** An ObjectMethod, ClassMethod or ClassPrivateMethod (whose key and decorators sit in the scope around it). */
+export function isMethodType(type: string): boolean {
+  return descOf(type).method;
 }
 
 function isScopeOf(desc: TypeDesc, parent: TypeDesc): boolean {

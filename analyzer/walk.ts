@@ -5,11 +5,11 @@
 // for every node of the file although the visitors act on a few node types only. The scopes now come
 // from scope-builder.ts (one raw walk making Babel's Scope and Binding objects), and from Babel's own
 // crawl only for the files the builder leaves to it (TypeScript/Flow, very deep trees, collisions).
-import traverseModule, { NodePath, type Visitor } from '@babel/traverse';
+import traverseModule, { NodePath, type Scope, type Visitor } from '@babel/traverse';
 import { DEPRECATED_KEYS, FLIPPED_ALIAS_KEYS, VISITOR_KEYS, isReferenced, react } from '@babel/types';
 import type * as t from '@babel/types';
 import type { NodeVisitor } from './detectors/types';
-import { buildScopes } from './scope-builder';
+import { buildScopes, isMethodType, isScopeNode } from './scope-builder';
 
 // @babel/traverse is CommonJS with `exports.default` (see scan.ts).
 type TraverseFn = typeof traverseModule;
@@ -17,11 +17,19 @@ const traverse: TraverseFn = (traverseModule as unknown as { default?: TraverseF
 
 type Handler = (path: NodePath) => void;
 type RawHandler = (node: t.Node, parent: t.Node) => void;
+type Guard = (node: t.Node, parent: t.Node, scope: Scope) => boolean;
 
 /** What one detector (or the engine) contributes to the pass: path handlers and raw-node handlers. */
 export interface WalkVisitor {
   readonly visitor?: Visitor | undefined;
   readonly nodeVisitor?: NodeVisitor | undefined;
+  /**
+   * Pre-checks of `visitor` handlers, by the same key: the walk makes no NodePath and skips the
+   * handler when its guard says false for the node, its parent and the scope its path would have.
+   * A guard must only repeat the handler's own early returns (the handler does nothing then):
+   * @babel/traverse, when the walk cannot run the visitors, ignores guards.
+   */
+  readonly guards?: { readonly [key: string]: Guard } | undefined;
 }
 
 function rawHandlers(part: WalkVisitor): [string, RawHandler][] {
@@ -34,7 +42,7 @@ function rawHandlers(part: WalkVisitor): [string, RawHandler][] {
  * One handler for a node type: a path handler (`referenced` marks a ReferencedIdentifier handler,
  * which Babel wraps in that check) or a raw one, called with the node and its parent.
  */
-type Entry = { readonly fn: Handler; readonly referenced: boolean; readonly raw?: undefined } | { readonly raw: RawHandler };
+type Entry = { readonly fn: Handler; readonly referenced: boolean; readonly guard: Guard | undefined; readonly raw?: undefined } | { readonly raw: RawHandler };
 
 /** Visitors sorted by node type, in the order `traverse.visitors.merge` would call them. */
 export interface WalkPlan {
@@ -67,11 +75,12 @@ export function planWalk(parts: readonly WalkVisitor[]): WalkPlan | undefined {
         continue;
       }
       if (!isConcreteType(key)) return undefined;
-      add(key, { fn: fn as Handler, referenced: false });
+      add(key, { fn: fn as Handler, referenced: false, guard: part.guards?.[key] });
     }
     if (referenced !== undefined) {
-      add('Identifier', { fn: referenced, referenced: true });
-      add('JSXIdentifier', { fn: referenced, referenced: true });
+      const guard = part.guards?.['ReferencedIdentifier'];
+      add('Identifier', { fn: referenced, referenced: true, guard });
+      add('JSXIdentifier', { fn: referenced, referenced: true, guard });
     }
     for (const [key, raw] of rawHandlers(part)) {
       if (!isConcreteType(key)) return undefined;
@@ -164,6 +173,11 @@ export function walk(ast: t.File, plan: WalkPlan): void {
   const listKeys: (string | undefined)[] = [undefined, undefined];
   const byType = plan.byType;
   const seenAt: (Set<unknown> | undefined)[] = [];
+  // The scope each node's path has or would have (path/context.js setScope: a scope node's own,
+  // else the parent's, or the grandparent's for a method's key or decorator and a switch's
+  // discriminant), for guards; undefined where unknown (guards are then not consulted).
+  const scopeCache = traverse.cache.scope;
+  const scopes: (Scope | undefined)[] = [program.scope, program.scope];
 
   function pathAt(d: number): NodePath {
     let i = d;
@@ -188,6 +202,10 @@ export function walk(ast: t.File, plan: WalkPlan): void {
         referenced ??= isReferencedIdentifier(node, nodes[d - 1] as t.Node, nodes[d - 2]);
         if (!referenced) continue;
       }
+      if (e.guard !== undefined && path === undefined) {
+        const scope = scopes[d];
+        if (scope !== undefined && !e.guard(node, nodes[d - 1] as t.Node, scope)) continue;
+      }
       path ??= pathAt(d);
       e.fn.call(undefined, path);
       if (path.node !== node || (path as unknown as PathInternals)._traverseFlags > 0) {
@@ -202,6 +220,14 @@ export function walk(ast: t.File, plan: WalkPlan): void {
     containers[d] = container;
     keys[d] = key;
     listKeys[d] = listKey;
+    const parent = nodes[d - 1] as t.Node;
+    if (isScopeNode(node, parent)) {
+      const own = scopeCache.get(node);
+      scopes[d] = own !== undefined && own.path.node === node ? own : undefined;
+    } else {
+      const quirk = ((key === 'key' || listKey === 'decorators') && isMethodType(parent.type)) || (key === 'discriminant' && parent.type === 'SwitchStatement');
+      scopes[d] = quirk ? scopes[d - 2] : scopes[d - 1];
+    }
     visit(d);
   }
 
