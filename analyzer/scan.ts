@@ -1,6 +1,9 @@
-// Owns the scan of one JS-like file: parse once, one merged @babel/traverse pass for every detector,
-// resolution of uses (module loads, globals, aliases) handed to detectors, decode-then-eval payloads
-// re-parsed with bounded depth, and a lexical fallback when a file cannot be parsed or traversed.
+// Owns the scan of one JS-like file: parse once, a cheap prefilter walk, then (when something in the
+// file can interest a detector) the full pass: Babel scopes built by scope-builder.ts (Babel's own
+// crawl for the files it leaves to it) and one merged visit for every detector (walk.ts, or
+// @babel/traverse for visitors the walk does not mirror); resolution of uses (module loads, globals,
+// aliases) handed to detectors, decode-then-eval payloads re-parsed with bounded depth, and a
+// lexical fallback when a file cannot be parsed or traversed.
 import traverseModule, { type NodePath, type Scope, type Visitor } from '@babel/traverse';
 import type * as t from '@babel/types';
 import type { CapabilityId, Finding } from './types';
@@ -299,19 +302,8 @@ function runDetectors(ast: t.File, source: string, detectors: readonly Detector[
   const engine: Visitor = {
     ReferencedIdentifier(path) {
       const node = path.node;
-      if (node.type !== 'Identifier') return;
-      const name = node.name;
-      const binding = path.scope.getBinding(name);
-      if (binding === undefined) {
-        if (!INTERESTING_GLOBALS.has(name)) return;
-      } else if (binding.kind === 'param' || binding.kind === 'hoisted' || binding.kind === 'local') {
-        if (name !== '__require') return;
-      } else if (binding.kind === 'var' || binding.kind === 'let' || binding.kind === 'const') {
-        const d = binding.path.node;
-        // Only variables initialised from (or re-assigned) something that may resolve are followed.
-        if (d.type === 'VariableDeclarator' && d.init != null && isPlainValue(d.init) && binding.constantViolations.length === 0) return;
-      }
-      const ref = resolver.resolve(node, path.scope);
+      if (!isFollowed(node, path.scope)) return;
+      const ref = resolver.resolve(node as t.Identifier, path.scope);
       if (ref === undefined) return;
       if (ref.root.kind === 'module' && !isInterestingModule(ref.root.spec)) return;
       emit(path, ref);
@@ -363,9 +355,15 @@ function runDetectors(ast: t.File, source: string, detectors: readonly Detector[
     }
   }
 
-  const parts: WalkVisitor[] = [{ visitor: engine }, ...hooks];
-  // The merged visitors' one pass: our own walk after Babel's scope crawl when the visitors only use
-  // what the walk mirrors (see walk.ts for why the visit is the same), else @babel/traverse itself.
+  // The engine's early returns, which the walk checks before it makes a path (see walk.ts).
+  const engineGuards = {
+    ReferencedIdentifier: (node: t.Node, _parent: t.Node, scope: Scope) => isFollowed(node, scope),
+    CallExpression: (node: t.Node) => (node as t.CallExpression).callee.type === 'Import',
+  };
+  const parts: WalkVisitor[] = [{ visitor: engine, guards: engineGuards }, ...hooks];
+  // The merged visitors' one pass: our own walk after building the scopes (scope-builder.ts, or
+  // Babel's crawl for the files it leaves to Babel) when the visitors only use what the walk mirrors
+  // (see walk.ts for why the visit is the same), else @babel/traverse itself.
   const plan = planWalk(parts);
   try {
     if (plan !== undefined) walk(ast, plan);
@@ -378,6 +376,23 @@ function runDetectors(ast: t.File, source: string, detectors: readonly Detector[
     // file's pass and must keep the file's paths, so only the top level clears).
     if (depth === 0) traverse.cache.clear();
   }
+}
+
+/**
+ * Whether the engine follows a referenced identifier: unbound interesting globals, `__require` and
+ * variables initialised from (or re-assigned) something that may resolve, and imports.
+ */
+function isFollowed(node: t.Node, scope: Scope): boolean {
+  if (node.type !== 'Identifier') return false;
+  const name = node.name;
+  const binding = scope.getBinding(name);
+  if (binding === undefined) return INTERESTING_GLOBALS.has(name);
+  if (binding.kind === 'param' || binding.kind === 'hoisted' || binding.kind === 'local') return name === '__require';
+  if (binding.kind === 'var' || binding.kind === 'let' || binding.kind === 'const') {
+    const d = binding.path.node;
+    if (d.type === 'VariableDeclarator' && d.init != null && isPlainValue(d.init) && binding.constantViolations.length === 0) return false;
+  }
+  return true;
 }
 
 /** Literals, functions and classes never resolve to a module or global: skip them cheaply. */

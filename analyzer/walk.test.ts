@@ -1,4 +1,4 @@
-import traverseModule, { type NodePath, type Visitor } from '@babel/traverse';
+import traverseModule, { type NodePath, type Scope, type Visitor } from '@babel/traverse';
 import type * as t from '@babel/types';
 import { parseSource } from './parse';
 import { planWalk, toBabelVisitor, walk, type WalkVisitor } from './walk';
@@ -43,6 +43,7 @@ const SOURCES = [
   'for (let i of xs) { try { g(i) } catch ({ message }) { h(message) } } label: for (;;) break label; delete obj[k];',
   'let n: Foo<typeof bar> = g(); function g(a: { k: Bar }): Baz { return (a as Qux).k || require("os") }',
   'const el = <Foo.Bar x={y}><div>{z}</div></Foo.Bar>; (function n() { return n })(); var v; v = process.env.HOME;',
+  'switch ((() => v)(w)) { case g(v): let v = 2; g(v) } const o = { [k(k)](k) { return k(k) } }; class C { static [(() => C)()]() { f() } @d(C) m() {} }',
 ];
 
 describe('walk', () => {
@@ -76,6 +77,27 @@ describe('walk', () => {
     traverse(parse(src), toBabelVisitor(recorder(actual)));
     traverse.cache.clear();
     expect(actual).toEqual(expected);
+  });
+
+  it.each(SOURCES)('hands guards the scope the path gets, and skips what they refuse: %s', (src) => {
+    const seen: string[] = [];
+    const fromPath: string[] = [];
+    const called: string[] = [];
+    const at = (n: t.Node): string => `${n.type}@${String(n.start)}`;
+    const guard = (node: t.Node, _parent: t.Node, scope: Scope): boolean => {
+      seen.push(`${at(node)} ${at(scope.block)}`);
+      return (node.start ?? 0) % 3 !== 0;
+    };
+    const record = (path: NodePath): void => {
+      fromPath.push(`${at(path.node)} ${at(path.scope.block)}`);
+      called.push(at(path.node));
+    };
+    const plan = planWalk([{ visitor: { ReferencedIdentifier: record, CallExpression: record }, guards: { ReferencedIdentifier: guard, CallExpression: guard } }]);
+    walk(parse(src), plan as NonNullable<typeof plan>);
+    traverse.cache.clear();
+    // Every accepted node's path has the scope its guard saw; refused calls got no handler call.
+    expect(seen.filter((line) => called.includes(line.split(' ')[0] as string))).toEqual(fromPath);
+    expect(seen.length).toBeGreaterThan(called.length);
   });
 
   it('leaves visitors it does not mirror to @babel/traverse', () => {

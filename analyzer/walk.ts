@@ -1,12 +1,15 @@
-// Owns the scan's one visit of a file once Babel has built its scopes: a plain depth-first walk over
-// the raw AST in exactly @babel/traverse's order, which fetches a NodePath only for the nodes a
-// visitor handles, instead of a second full @babel/traverse pass. The detector pass used to cost a
-// scope crawl (one traverse) plus a visiting traverse; the visiting one set up contexts and scopes
-// twice for every node of the file although the visitors act on a few node types only.
-import traverseModule, { NodePath, type Visitor } from '@babel/traverse';
+// Owns the scan's one visit of a file once its scopes exist: a plain depth-first walk over the raw
+// AST in exactly @babel/traverse's order, which fetches a NodePath only for the nodes a visitor
+// handles, instead of a second full @babel/traverse pass. The detector pass used to cost a scope
+// crawl (one traverse) plus a visiting traverse; the visiting one set up contexts and scopes twice
+// for every node of the file although the visitors act on a few node types only. The scopes now come
+// from scope-builder.ts (one raw walk making Babel's Scope and Binding objects), and from Babel's own
+// crawl only for the files the builder leaves to it (TypeScript/Flow, very deep trees, collisions).
+import traverseModule, { NodePath, type Scope, type Visitor } from '@babel/traverse';
 import { DEPRECATED_KEYS, FLIPPED_ALIAS_KEYS, VISITOR_KEYS, isReferenced, react } from '@babel/types';
 import type * as t from '@babel/types';
 import type { NodeVisitor } from './detectors/types';
+import { buildScopes, isMethodType, isScopeNode } from './scope-builder';
 
 // @babel/traverse is CommonJS with `exports.default` (see scan.ts).
 type TraverseFn = typeof traverseModule;
@@ -14,11 +17,19 @@ const traverse: TraverseFn = (traverseModule as unknown as { default?: TraverseF
 
 type Handler = (path: NodePath) => void;
 type RawHandler = (node: t.Node, parent: t.Node) => void;
+type Guard = (node: t.Node, parent: t.Node, scope: Scope) => boolean;
 
 /** What one detector (or the engine) contributes to the pass: path handlers and raw-node handlers. */
 export interface WalkVisitor {
   readonly visitor?: Visitor | undefined;
   readonly nodeVisitor?: NodeVisitor | undefined;
+  /**
+   * Pre-checks of `visitor` handlers, by the same key: the walk makes no NodePath and skips the
+   * handler when its guard says false for the node, its parent and the scope its path would have.
+   * A guard must only repeat the handler's own early returns (the handler does nothing then):
+   * @babel/traverse, when the walk cannot run the visitors, ignores guards.
+   */
+  readonly guards?: { readonly [key: string]: Guard } | undefined;
 }
 
 function rawHandlers(part: WalkVisitor): [string, RawHandler][] {
@@ -31,7 +42,7 @@ function rawHandlers(part: WalkVisitor): [string, RawHandler][] {
  * One handler for a node type: a path handler (`referenced` marks a ReferencedIdentifier handler,
  * which Babel wraps in that check) or a raw one, called with the node and its parent.
  */
-type Entry = { readonly fn: Handler; readonly referenced: boolean; readonly raw?: undefined } | { readonly raw: RawHandler };
+type Entry = { readonly fn: Handler; readonly referenced: boolean; readonly guard: Guard | undefined; readonly raw?: undefined } | { readonly raw: RawHandler };
 
 /** Visitors sorted by node type, in the order `traverse.visitors.merge` would call them. */
 export interface WalkPlan {
@@ -64,11 +75,12 @@ export function planWalk(parts: readonly WalkVisitor[]): WalkPlan | undefined {
         continue;
       }
       if (!isConcreteType(key)) return undefined;
-      add(key, { fn: fn as Handler, referenced: false });
+      add(key, { fn: fn as Handler, referenced: false, guard: part.guards?.[key] });
     }
     if (referenced !== undefined) {
-      add('Identifier', { fn: referenced, referenced: true });
-      add('JSXIdentifier', { fn: referenced, referenced: true });
+      const guard = part.guards?.['ReferencedIdentifier'];
+      add('Identifier', { fn: referenced, referenced: true, guard });
+      add('JSXIdentifier', { fn: referenced, referenced: true, guard });
     }
     for (const [key, raw] of rawHandlers(part)) {
       if (!isConcreteType(key)) return undefined;
@@ -119,33 +131,38 @@ interface PathInternals {
 }
 
 /**
- * Visits `ast` with the planned visitors: builds the scopes by entering Program through
- * @babel/traverse (the same call, at the same stack depth, that crawled them in the full pass), then
- * walks the raw AST itself.
+ * Visits `ast` with the planned visitors: builds the scopes with scope-builder.ts, or, for a file it
+ * leaves to Babel, by entering Program through @babel/traverse (the same call, at the same stack
+ * depth, that crawled them in the full pass), then walks the raw AST itself.
  *
  * Why this is the same visit as `traverse(ast, merge(visitors))`:
  * - Order: Babel visits a node's children key by key in VISITOR_KEYS order, list items in index
  *   order, skipping holes, and calls a node's enter handlers before its children; so does this walk.
  *   Babel also skips a node object met twice in one list; so does this walk. No handler exits.
  * - Paths: handlers get `NodePath.get` of the node under its parent path, which is the cached
- *   NodePath the crawl made (same object, same parentPath/container/key/listKey). Its `scope` is the
- *   one the crawl set; Babel's visiting pass would recompute the same value from the same cached
- *   Scope objects. A path the crawl never made (a leaf it had no handler for, or inside a TS type
- *   annotation, which the crawl skips) gets its scope from `setScope()`, as Babel's pass would.
+ *   NodePath the builder (or the crawl) made when it made one (same object, same parentPath/
+ *   container/key/listKey). Its `scope` is the one the builder or crawl set; Babel's visiting pass
+ *   would recompute the same value from the same cached Scope objects. A path not made yet (the
+ *   builder makes paths only for scope blocks, binding paths, constant violations and their
+ *   ancestors; the crawl skips TS type annotations) gets its scope from `setScope()`, as Babel's
+ *   pass would: every scope node's path already holds its Scope, so setScope finds, never creates.
  * - Handlers must not replace, remove, skip or stop paths (none of the detectors do); the walk
  *   checks this after every handler and throws, since it would not mirror Babel's requeueing.
  * - Stack: the walk costs one frame per AST level against Babel's five or more, so a file the crawl
  *   could traverse never overflows here. (A file so deep that only Babel's visiting pass overflowed
  *   used to fall back to the lexical scan; that band depends on the thread's stack size anyway.)
+ *   The builder leaves trees deeper than its MAX_DEPTH to the crawl, which overflows as it did.
  */
 export function walk(ast: t.File, plan: WalkPlan): void {
-  let program: NodePath | undefined;
-  traverse(ast, {
-    Program(path) {
-      program = path;
-      path.skip();
-    },
-  });
+  let program: NodePath | undefined = buildScopes(ast);
+  if (program === undefined) {
+    traverse(ast, {
+      Program(path) {
+        program = path;
+        path.skip();
+      },
+    });
+  }
   if (program === undefined) return;
 
   // The current branch, by depth: 0 is the File, 1 the Program. `paths[d]` is filled lazily.
@@ -156,6 +173,11 @@ export function walk(ast: t.File, plan: WalkPlan): void {
   const listKeys: (string | undefined)[] = [undefined, undefined];
   const byType = plan.byType;
   const seenAt: (Set<unknown> | undefined)[] = [];
+  // The scope each node's path has or would have (path/context.js setScope: a scope node's own,
+  // else the parent's, or the grandparent's for a method's key or decorator and a switch's
+  // discriminant), for guards; undefined where unknown (guards are then not consulted).
+  const scopeCache = traverse.cache.scope;
+  const scopes: (Scope | undefined)[] = [program.scope, program.scope];
 
   function pathAt(d: number): NodePath {
     let i = d;
@@ -180,6 +202,10 @@ export function walk(ast: t.File, plan: WalkPlan): void {
         referenced ??= isReferencedIdentifier(node, nodes[d - 1] as t.Node, nodes[d - 2]);
         if (!referenced) continue;
       }
+      if (e.guard !== undefined && path === undefined) {
+        const scope = scopes[d];
+        if (scope !== undefined && !e.guard(node, nodes[d - 1] as t.Node, scope)) continue;
+      }
       path ??= pathAt(d);
       e.fn.call(undefined, path);
       if (path.node !== node || (path as unknown as PathInternals)._traverseFlags > 0) {
@@ -194,6 +220,14 @@ export function walk(ast: t.File, plan: WalkPlan): void {
     containers[d] = container;
     keys[d] = key;
     listKeys[d] = listKey;
+    const parent = nodes[d - 1] as t.Node;
+    if (isScopeNode(node, parent)) {
+      const own = scopeCache.get(node);
+      scopes[d] = own !== undefined && own.path.node === node ? own : undefined;
+    } else {
+      const quirk = ((key === 'key' || listKey === 'decorators') && isMethodType(parent.type)) || (key === 'discriminant' && parent.type === 'SwitchStatement');
+      scopes[d] = quirk ? scopes[d - 2] : scopes[d - 1];
+    }
     visit(d);
   }
 

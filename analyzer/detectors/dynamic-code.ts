@@ -91,6 +91,12 @@ export const dynamicCode: Detector = {
           return;
       }
     },
+    guards: {
+      CallExpression: (node) => {
+        const callee = (node as t.CallExpression).callee;
+        return callee.type === 'MemberExpression' && callee.object.type === 'MemberExpression';
+      },
+    },
     visitor: {
       // (anything).constructor.constructor('code')() reaches Function without naming it.
       CallExpression(path) {

@@ -80,6 +80,14 @@ export const globals: Detector = {
         ctx.report({ capability: 'global-tamper', api: keypathOf(root, members), path: use.path });
       }
     },
+    guards: {
+      CallExpression: (node) => {
+        const callee = (node as t.CallExpression).callee;
+        if (callee.type !== 'MemberExpression' || callee.computed || callee.property.type !== 'Identifier') return false;
+        const name = callee.property.name;
+        return name === 'defineProperty' || name === 'defineProperties' || name === 'assign' || name === 'setPrototypeOf';
+      },
+    },
     visitor: {
       CallExpression(path) {
         const callee = path.node.callee;

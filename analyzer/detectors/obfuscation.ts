@@ -115,6 +115,9 @@ export const obfuscation: Detector = {
     let sinks = 0;
     let blob: t.Node | undefined;
     return {
+      guards: {
+        CallExpression: (node) => propName((node as t.CallExpression).callee) === 'push' && (node as t.CallExpression).arguments.length === 1,
+      },
       visitor: {
         WhileStatement(path) {
           if (isNotNot(path.node.test)) ctx.report({ capability: 'obfuscation', api: 'while(!![])', path });

@@ -88,6 +88,12 @@ export type NodeVisitor = { readonly [K in t.Node['type']]?: (node: Extract<t.No
 export interface DetectorHooks {
   readonly visitor?: Visitor;
   readonly nodeVisitor?: NodeVisitor;
+  /**
+   * Pre-checks of `visitor` handlers by the same key, on the node, its parent and its path's scope:
+   * false means the handler would return at once, so the scan makes no path and skips it. They
+   * must repeat the handler's early returns only (see walk.ts).
+   */
+  readonly guards?: { readonly [key: string]: (node: t.Node, parent: t.Node, scope: Scope) => boolean };
   onUse?(use: Use): void;
   /** Runs once after the traversal of the file. */
   onFileEnd?(): void;
