@@ -68,6 +68,9 @@ export interface AnalyzeOptions {
   readonly background?: boolean | { readonly background: boolean };
 }
 
+/** Worker threads when not configured (an analysis is CPU-bound; leave cores to the server). */
+export const DEFAULT_ANALYSIS_THREADS = 2;
+
 /** Quiet time of foreground jobs before a background job may start. */
 export const BACKGROUND_IDLE_MS = 250;
 /** How long a background job may be passed over by foreground ones (see AnalyzeOptions.background). */
@@ -120,7 +123,7 @@ export class AnalyzerPool {
   private closed = false;
 
   constructor(opts: AnalyzerPoolOptions = {}) {
-    this.threads = Math.max(1, Math.floor(opts.threads ?? 2));
+    this.threads = Math.max(1, Math.floor(opts.threads ?? DEFAULT_ANALYSIS_THREADS));
     this.timeoutMs = opts.timeoutMs ?? 30_000;
     this.limits = opts.limits;
     const minThreads = Math.min(this.threads, Math.max(0, opts.minThreads ?? 1));

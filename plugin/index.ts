@@ -7,7 +7,7 @@
 import * as path from 'node:path';
 import type { Application } from 'express';
 import { RULES_VERSION, diffPolicies } from '../analyzer';
-import { AnalyzerPool } from '../analyzer/pool';
+import { AnalyzerPool, DEFAULT_ANALYSIS_THREADS } from '../analyzer/pool';
 import { AlertDispatcher } from '../alerts/dispatcher';
 import { createStore } from '../policy-store';
 import { createCluster, selectedStoreType } from './cluster';
@@ -104,8 +104,10 @@ class CapgateCore {
       this.analyzer = overrides.analyzer;
     } else {
       const a = this.config.analysis;
-      const poolOpts: { threads?: number; timeoutMs: number; maxHeapMb?: number } = { timeoutMs: a.timeoutMs };
-      if (a.threads !== null) poolOpts.threads = a.threads;
+      // Every worker stays alive between installs (minThreads = threads): a worker started for a
+      // burst of requests loads the analyzer and compiles it again, and loses its scan cache.
+      const threads = a.threads ?? DEFAULT_ANALYSIS_THREADS;
+      const poolOpts: { threads: number; minThreads: number; timeoutMs: number; maxHeapMb?: number } = { threads, minThreads: threads, timeoutMs: a.timeoutMs };
       if (a.maxHeapMb !== null) poolOpts.maxHeapMb = a.maxHeapMb;
       const pool = new AnalyzerPool(poolOpts);
       // Load and JIT-compile the analyzer in every worker now, so the first tarballs requested do
