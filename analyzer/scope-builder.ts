@@ -177,8 +177,12 @@ function descOf(type: string): TypeDesc {
   return d;
 }
 
-/** Babel's ReferencedIdentifier check (path/lib/virtual-types-validator.js) on raw nodes. */
-function isReferencedIdentifier(node: t.Node, parent: t.Node, grandparent: t.Node | undefined): boolean {
+/**
+ * Babel's ReferencedIdentifier check (`path.isReferencedIdentifier()` in
+ * path/lib/virtual-types-validator.js), on raw nodes: an identifier that `isReferenced` by its parent
+ * and grandparent; a JSX identifier unless it names a lower-case (host) tag.
+ */
+export function isReferencedIdentifier(node: t.Node, parent: t.Node, grandparent: t.Node | undefined): boolean {
   if (node.type === 'Identifier') return isReferenced(node, parent, grandparent);
   if (node.type === 'JSXIdentifier') {
     if (parent.type !== 'JSXMemberExpression' && react.isCompatTag(node.name)) return false;
@@ -187,7 +191,8 @@ function isReferencedIdentifier(node: t.Node, parent: t.Node, grandparent: t.Nod
   return false;
 }
 
-const getPath = NodePath.get as unknown as (opts: { parentPath: NodePath | null; parent: t.Node; container: unknown; key: string | number; listKey: string | undefined }) => NodePath;
+/** `NodePath.get`, typed loosely: the walks hand it raw containers and keys. */
+export const getPath = NodePath.get as unknown as (opts: { parentPath: NodePath | null; parent: t.Node; container: unknown; key: string | number; listKey: string | undefined }) => NodePath;
 
 interface PathInternals {
   scope: Scope | null;

@@ -3,11 +3,10 @@
 // scope node its parent, bindings (kind, path, identifier, constant, constant violations,
 // references, referencePaths with their scopes) and labels, all named by node type and position so
 // that two parses of the same text compare equal. Not used by the analysis itself.
-import { NodePath, type Binding, type Scope } from '@babel/traverse';
+import type { Binding, NodePath, Scope } from '@babel/traverse';
 import { VISITOR_KEYS } from '@babel/types';
 import type * as t from '@babel/types';
-
-const getPath = NodePath.get as unknown as (opts: { parentPath: NodePath | null; parent: t.Node; container: unknown; key: string | number; listKey: string | undefined }) => NodePath;
+import { getPath } from './scope-builder';
 
 function at(n: t.Node | null | undefined): string {
   return n == null ? '-' : `${n.type}@${String(n.start)}-${String(n.end)}`;

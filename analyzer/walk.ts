@@ -6,10 +6,10 @@
 // from scope-builder.ts (one raw walk making Babel's Scope and Binding objects), and from Babel's own
 // crawl only for the files the builder leaves to it (TypeScript/Flow, very deep trees, collisions).
 import traverseModule, { NodePath, type Scope, type Visitor } from '@babel/traverse';
-import { DEPRECATED_KEYS, FLIPPED_ALIAS_KEYS, VISITOR_KEYS, isReferenced, react } from '@babel/types';
+import { DEPRECATED_KEYS, FLIPPED_ALIAS_KEYS, VISITOR_KEYS } from '@babel/types';
 import type * as t from '@babel/types';
 import type { NodeVisitor } from './detectors/types';
-import { buildScopes, isMethodType, isScopeNode } from './scope-builder';
+import { buildScopes, getPath, isMethodType, isReferencedIdentifier, isScopeNode } from './scope-builder';
 
 // @babel/traverse is CommonJS with `exports.default` (see scan.ts).
 type TraverseFn = typeof traverseModule;
@@ -109,22 +109,7 @@ export function toBabelVisitor(parts: readonly WalkVisitor[]): Visitor {
   return traverse.visitors.merge(visitors);
 }
 
-/**
- * Babel's ReferencedIdentifier check (`path.isReferencedIdentifier()` in
- * path/lib/virtual-types-validator.js), on raw nodes: an identifier that `isReferenced` by its parent
- * and grandparent; a JSX identifier unless it names a lower-case (host) tag.
- */
-function isReferencedIdentifier(node: t.Node, parent: t.Node, grandparent: t.Node | undefined): boolean {
-  if (node.type === 'Identifier') return isReferenced(node, parent, grandparent);
-  if (node.type === 'JSXIdentifier') {
-    if (parent.type !== 'JSXMemberExpression' && react.isCompatTag(node.name)) return false;
-    return isReferenced(node, parent, grandparent);
-  }
-  return false;
-}
 
-/** `NodePath.get`, typed loosely: the walk hands it raw containers and keys. */
-const getPath = NodePath.get as unknown as (opts: { parentPath: NodePath; parent: t.Node; container: unknown; key: string | number; listKey: string | undefined }) => NodePath;
 
 interface PathInternals {
   readonly _traverseFlags: number;
