@@ -112,8 +112,9 @@ describe('review page in Chromium', () => {
     await page.locator('#status.ok').waitFor();
     await expect(page.locator('#status').textContent()).resolves.toBe('Approved reviewed@1.1.0');
     await page.locator('.card[data-id="reviewed@1.1.0"]').waitFor({ state: 'detached' });
-    const audit = page.locator('#audit tr', { hasText: 'reviewed@1.1.0' }).first();
-    await expect(audit.textContent()).resolves.toContain('approved');
+    // The audit table reloads on its own after the card list: wait for the approval's row.
+    const audit = page.locator('#audit tr', { hasText: 'reviewed@1.1.0' }).filter({ hasText: 'approved' }).first();
+    await audit.waitFor({ timeout: 10_000 });
     await expect(audit.textContent()).resolves.toContain(REVIEWER.name);
 
     expect(foreign).toEqual([]);
