@@ -31,7 +31,7 @@ import type { FSWatcher } from 'node:fs';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import type { PackagePolicy } from '../analyzer/types';
-import { FileLock, KeyedMutex, TEMP_PREFIX, isNotFound, listDir, readIfExists, unavailable, writeFileAtomic, writeFileAtomicMkdir } from './fs-util';
+import { FileLock, KeyedMutex, TEMP_PREFIX, errno, isNotFound, listDir, readIfExists, unavailable, writeFileAtomic, writeFileAtomicMkdir } from './fs-util';
 import { assertPackageName, assertText, assertVersion, encodeSegment, versionProblem } from './keys';
 import { PolicyStoreError } from './store';
 import type {
@@ -53,6 +53,11 @@ export const FILE_STORE_SCHEMA = 1;
 const META_KIND = 'capgate-policy-store';
 /** Decision lines re-checked against their files by one locked catch-up (see header). */
 const REPAIR_WINDOW = 256;
+/** A lease file younger than this that cannot be read is being written by its creator: held. */
+const TORN_LEASE_GRACE_MS = 2_000;
+/** A lease released with at least this much of its lifetime left is removed without store.lock. */
+const LEASE_RELEASE_MARGIN_MS = 2_000;
+const HELD_LEASE: Record<string, unknown> = Object.freeze({});
 /** Audit log read size. */
 const READ_CHUNK = 4 * 1024 * 1024;
 
@@ -97,6 +102,13 @@ interface AuditLine extends AuditEntry {
   readonly record?: DecisionRecord;
 }
 
+interface QueuedDecision {
+  readonly input: Omit<DecisionRecord, 'createdAt' | 'updatedAt'>;
+  readonly iso: string;
+  resolve(record: DecisionRecord): void;
+  reject(err: unknown): void;
+}
+
 interface CatchUp {
   /** Bytes after the last complete line (a torn tail, or a line being written by another process). */
   readonly tornBytes: number;
@@ -127,6 +139,9 @@ export class FileStore implements PolicyStore {
   #index = new Map<string, IndexEntry>();
   readonly #readChunk: number;
   #watcher: FSWatcher | null = null;
+  /** Decisions waiting for the next group commit (see #commitDecisions). */
+  readonly #decisionQueue: QueuedDecision[] = [];
+  #committing = false;
 
   constructor(options: FileStoreOptions) {
     this.dir = path.resolve(options.dir);
@@ -350,39 +365,104 @@ export class FileStore implements PolicyStore {
   async setDecision(p: { record: Omit<DecisionRecord, 'createdAt' | 'updatedAt'>; at?: Date }): Promise<DecisionRecord> {
     const input = validateDecisionInput(p.record);
     const iso = (p.at ?? new Date()).toISOString();
-    return this.#op('write a decision', () =>
-      this.#locked(async (feed) => {
+    return this.#op('write a decision', () => {
+      const pending = new Promise<DecisionRecord>((resolve, reject) => this.#decisionQueue.push({ input, iso, resolve, reject }));
+      this.#commitDecisions();
+      return pending;
+    });
+  }
+
+  /**
+   * Group commit: the decisions queued while the previous batch held store.lock are written under
+   * one lock, with their audit lines in one append (one fsync) and their files written side by
+   * side. Each caller still gets its own record only once its line is durable and its file
+   * replaced, exactly as if the decisions had been written one after the other in queue order.
+   */
+  #commitDecisions(): void {
+    if (this.#committing) return;
+    this.#committing = true;
+    void (async () => {
+      while (this.#decisionQueue.length > 0) {
+        const batch = this.#decisionQueue.splice(0);
+        try {
+          await this.#locked((feed) => this.#writeDecisions(feed, batch));
+        } catch (err) {
+          for (const item of batch) item.reject(err);
+        }
+      }
+      this.#committing = false;
+    })();
+  }
+
+  async #writeDecisions(feed: CatchUp, batch: readonly QueuedDecision[]): Promise<void> {
+    // The current record of every name@version in the batch, as the batch goes on.
+    const current = new Map<string, DecisionRecord | null>();
+    await Promise.all(
+      [...new Set(batch.map((b) => keyOf(b.input.name, b.input.version)))].map(async (k) => {
+        const first = batch.find((b) => keyOf(b.input.name, b.input.version) === k) as QueuedDecision;
         let existing: DecisionRecord | null = null;
         try {
-          existing = (await this.#readDecision(input.name, input.version))?.record ?? null;
+          existing = (await this.#readDecision(first.input.name, first.input.version))?.record ?? null;
         } catch (err) {
           if (!(err instanceof PolicyStoreError && err.code === 'CAPGATE_POLICY_STORE_CORRUPT')) throw err;
           this.#logger?.warn({ file: err.file, code: err.code }, 'policy store: replacing a corrupt decision file');
         }
-        if (existing) {
-          const { createdAt: _c, updatedAt: _u, ...rest } = existing;
-          if (isDeepStrictEqual(rest, input)) return existing; // idempotent: same decision, no new audit entry
-        }
-        const record: DecisionRecord = { ...input, createdAt: existing?.createdAt ?? iso, updatedAt: iso };
-        const entry = await this.#append(
-          feed,
-          {
-            name: record.name,
-            version: record.version,
-            action: record.state,
-            by: record.by,
-            reason: record.reason,
-            details: { automatic: record.automatic, mode: record.mode, baseline: record.baseline, gained: record.diff.gained, integrity: record.integrity, rulesVersion: record.rulesVersion },
-          },
-          iso,
-          record,
-        );
-        await this.#writeDecision(record, entry.id);
-        this.#index.set(keyOf(record.name, record.version), { name: record.name, version: record.version, state: record.state, updatedAt: record.updatedAt, auditId: entry.id });
-        this.#emit(record.name, record.version);
-        return record;
+        current.set(k, existing);
       }),
     );
+    const unchanged: { item: QueuedDecision; record: DecisionRecord }[] = [];
+    const written: { item: QueuedDecision; record: DecisionRecord; entry: Omit<AuditEntry, 'id' | 'at'> }[] = [];
+    for (const item of batch) {
+      const k = keyOf(item.input.name, item.input.version);
+      const existing = current.get(k) ?? null;
+      if (existing) {
+        const { createdAt: _c, updatedAt: _u, ...rest } = existing;
+        if (isDeepStrictEqual(rest, item.input)) {
+          unchanged.push({ item, record: existing }); // idempotent: same decision, no new audit entry
+          continue;
+        }
+      }
+      const record: DecisionRecord = { ...item.input, createdAt: existing?.createdAt ?? item.iso, updatedAt: item.iso };
+      current.set(k, record);
+      written.push({
+        item,
+        record,
+        entry: {
+          name: record.name,
+          version: record.version,
+          action: record.state,
+          by: record.by,
+          reason: record.reason,
+          details: { automatic: record.automatic, mode: record.mode, baseline: record.baseline, gained: record.diff.gained, integrity: record.integrity, rulesVersion: record.rulesVersion },
+        },
+      });
+    }
+    const entries = written.length === 0 ? [] : await this.#appendMany(feed, written.map((w) => ({ entry: w.entry, at: w.item.iso, record: w.record })));
+    // Each file once, with the batch's last record for it (the journal holds every line).
+    const last = new Map<string, { record: DecisionRecord; auditId: number }>();
+    written.forEach((w, i) => last.set(keyOf(w.record.name, w.record.version), { record: w.record, auditId: (entries[i] as AuditEntry).id }));
+    const failed = new Map<string, unknown>();
+    await Promise.all(
+      [...last].map(async ([k, { record, auditId }]) => {
+        try {
+          await this.#writeDecision(record, auditId);
+          this.#index.set(k, { name: record.name, version: record.version, state: record.state, updatedAt: record.updatedAt, auditId });
+        } catch (err) {
+          // The line is in the journal: the next locked catch-up rewrites the file from it.
+          failed.set(k, err);
+        }
+      }),
+    );
+    for (const w of written) {
+      const err = failed.get(keyOf(w.record.name, w.record.version));
+      if (err !== undefined) {
+        w.item.reject(unavailable('write a decision', err));
+        continue;
+      }
+      this.#emit(w.record.name, w.record.version);
+      w.item.resolve(w.record);
+    }
+    for (const u of unchanged) u.item.resolve(u.record);
   }
 
   // ---------------------------------------------------------------- audit log
@@ -415,12 +495,24 @@ export class FileStore implements PolicyStore {
 
   /** Appends one line; caller holds the lock and has just caught up. */
   async #append(feed: CatchUp, entry: Omit<AuditEntry, 'id' | 'at'>, at: string, record?: DecisionRecord): Promise<AuditEntry> {
-    // Inside the feed mutex, so an unlocked #catchUp in this process cannot read our line half-accounted.
+    const [full] = await this.#appendMany(feed, [record === undefined ? { entry, at } : { entry, at, record }]);
+    return full as AuditEntry;
+  }
+
+  /** Appends lines in one write and one fsync, ids in order; caller holds the lock and has just caught up. */
+  async #appendMany(feed: CatchUp, items: readonly { entry: Omit<AuditEntry, 'id' | 'at'>; at: string; record?: DecisionRecord }[]): Promise<AuditEntry[]> {
+    // Inside the feed mutex, so an unlocked #catchUp in this process cannot read our lines half-accounted.
     return this.#feed.run('feed', async () => {
-      const full: AuditEntry = { id: this.#lastAuditId + 1, at, ...entry };
-      const line: AuditLine = record ? { schema: FILE_STORE_SCHEMA, ...full, record } : { schema: FILE_STORE_SCHEMA, ...full };
-      // A torn tail (writer killed mid-line) is closed first, so our line starts on its own.
-      const text = `${feed.tornBytes > 0 ? '\n' : ''}${JSON.stringify(line)}\n`;
+      const fulls: AuditEntry[] = [];
+      let text = '';
+      for (const item of items) {
+        const full: AuditEntry = { id: this.#lastAuditId + 1 + fulls.length, at: item.at, ...item.entry };
+        const line: AuditLine = item.record ? { schema: FILE_STORE_SCHEMA, ...full, record: item.record } : { schema: FILE_STORE_SCHEMA, ...full };
+        text += `${JSON.stringify(line)}\n`;
+        fulls.push(full);
+      }
+      // A torn tail (writer killed mid-line) is closed first, so our first line starts on its own.
+      if (feed.tornBytes > 0) text = `\n${text}`;
       const handle = await fsp.open(this.#auditPath(), 'a', 0o644); // O_APPEND
       try {
         await handle.writeFile(text, 'utf8');
@@ -429,9 +521,9 @@ export class FileStore implements PolicyStore {
         await handle.close();
       }
       this.#auditOffset += feed.tornBytes + Buffer.byteLength(text);
-      this.#lastAuditId = full.id;
-      this.#audit.push(full);
-      return full;
+      this.#lastAuditId += fulls.length;
+      this.#audit.push(...fulls);
+      return fulls;
     });
   }
 
@@ -714,32 +806,59 @@ export class FileStore implements PolicyStore {
 
   // ---------------------------------------------------------------- leases and change listeners
 
+  /**
+   * Leases are short-lived and need not survive a crash of the machine, so they are written without
+   * fsync. Taking a free lease is one exclusive create (O_EXCL), outside store.lock: it succeeds for
+   * exactly one caller. Everything that replaces or removes an existing lease file (renewal,
+   * takeover of an expired or torn one, a release that might race a takeover) runs under the
+   * lock, and while the file exists no exclusive create can succeed, so the two paths never both
+   * win. A lease file too young to be torn by a dead writer counts as held.
+   */
   async acquireLease(p: { key: string; owner: string; ttlMs: number; now?: Date }): Promise<boolean> {
     assertLease(p);
     const nowMs = (p.now ?? new Date()).getTime();
-    return this.#op('take an analysis lease', () =>
-      this.#locked(async () => {
-        const file = this.#leasePath(p.key);
-        const env = await this.#readEnvelope(file, 'lease').catch((err: unknown) => {
-          if (err instanceof PolicyStoreError && err.code === 'CAPGATE_POLICY_STORE_CORRUPT') return null; // a torn lease is no lease
-          throw err;
-        });
-        if (env && env.owner !== p.owner && typeof env.until === 'string' && Date.parse(env.until) > nowMs) return false;
-        await writeFileAtomic(file, JSON.stringify({ schema: FILE_STORE_SCHEMA, kind: 'lease', key: p.key, owner: p.owner, until: new Date(nowMs + p.ttlMs).toISOString() }));
+    const file = this.#leasePath(p.key);
+    const content = JSON.stringify({ schema: FILE_STORE_SCHEMA, kind: 'lease', key: p.key, owner: p.owner, until: new Date(nowMs + p.ttlMs).toISOString() });
+    return this.#op('take an analysis lease', async () => {
+      try {
+        await fsp.writeFile(file, content, { flag: 'wx', mode: 0o644 });
         return true;
-      }),
-    );
+      } catch (err) {
+        if (errno(err) !== 'EEXIST') throw err;
+      }
+      return this.#locked(async () => {
+        const env = await this.#readEnvelope(file, 'lease').catch(async (err: unknown) => {
+          if (!(err instanceof PolicyStoreError && err.code === 'CAPGATE_POLICY_STORE_CORRUPT')) throw err;
+          // Torn: its creator died between create and write (a torn lease is no lease), or is
+          // writing it right now (then it is held).
+          const stat = await fsp.stat(file).catch(() => null);
+          return stat !== null && Date.now() - stat.mtimeMs < TORN_LEASE_GRACE_MS ? HELD_LEASE : null;
+        });
+        if (env === HELD_LEASE) return false;
+        if (env && env.owner !== p.owner && typeof env.until === 'string' && Date.parse(env.until) > nowMs) return false;
+        await writeFileAtomic(file, content, { durable: false });
+        return true;
+      });
+    });
   }
 
   async releaseLease(p: { key: string; owner: string }): Promise<void> {
     assertLease(p);
-    await this.#op('release an analysis lease', () =>
-      this.#locked(async () => {
-        const file = this.#leasePath(p.key);
-        const env = await this.#readEnvelope(file, 'lease').catch(() => null);
-        if (env && env.owner === p.owner) await fsp.unlink(file).catch(() => undefined);
-      }),
-    );
+    await this.#op('release an analysis lease', async () => {
+      const file = this.#leasePath(p.key);
+      const env = await this.#readEnvelope(file, 'lease').catch(() => null);
+      if (!env || env.owner !== p.owner) return;
+      // Still well within its lifetime: nobody can take it over before the unlink (takeover needs an
+      // expired lease), so no lock is needed. An older one goes through the lock, which takeovers hold.
+      if (typeof env.until === 'string' && Date.parse(env.until) - Date.now() > LEASE_RELEASE_MARGIN_MS) {
+        await fsp.unlink(file).catch(() => undefined);
+        return;
+      }
+      await this.#locked(async () => {
+        const again = await this.#readEnvelope(file, 'lease').catch(() => null);
+        if (again && again.owner === p.owner) await fsp.unlink(file).catch(() => undefined);
+      });
+    });
   }
 
   /**

@@ -9,7 +9,7 @@ import { PolicyStoreError } from './store';
 /** Prefix of temp files; readers skip every name starting with `.`. */
 export const TEMP_PREFIX = '.tmp-';
 
-function errno(err: unknown): string | undefined {
+export function errno(err: unknown): string | undefined {
   return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string' ? err.code : undefined;
 }
 
@@ -43,19 +43,22 @@ async function fsyncDir(dir: string): Promise<void> {
  * Replaces `file` with `data` atomically: temp file in the same folder (so rename never crosses a
  * filesystem), write + fsync, rename over the target, fsync the folder. A reader (or a process
  * killed at any point) sees either the old complete file or the new complete one, never a mix.
+ * `durable: false` skips both fsyncs, for records that need not survive a crash of the machine
+ * (analysis leases): still atomic for readers and for a killed process.
  */
-export async function writeFileAtomic(file: string, data: string): Promise<void> {
+export async function writeFileAtomic(file: string, data: string, options: { durable?: boolean } = {}): Promise<void> {
+  const durable = options.durable ?? true;
   const dir = path.dirname(file);
   const temp = path.join(dir, `${TEMP_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}`);
   let handle: fsp.FileHandle | undefined;
   try {
     handle = await fsp.open(temp, 'wx', 0o644);
     await handle.writeFile(data, 'utf8');
-    await handle.sync();
+    if (durable) await handle.sync();
     await handle.close();
     handle = undefined;
     await fsp.rename(temp, file);
-    await fsyncDir(dir);
+    if (durable) await fsyncDir(dir);
   } catch (err) {
     await handle?.close().catch(() => undefined);
     await fsp.unlink(temp).catch(() => undefined);
