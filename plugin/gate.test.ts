@@ -173,8 +173,11 @@ describe('Gate', () => {
   it('names but does not analyse the baseline of a version that can gain nothing', async () => {
     await registry.add('p', '1.0.0', ['network']);
     await registry.add('p', '1.1.0', []);
-    const out = await gate().checkTarball({ name: 'p', filename: 'p-1.1.0.tgz' });
-    expect(out).toMatchObject({ kind: 'serve', record: { state: 'allowed', baseline: '1.0.0', diff: { gained: [] } } });
+    const g = gate();
+    const out = await g.checkTarball({ name: 'p', filename: 'p-1.1.0.tgz' });
+    // It can never be refused: served at once, decided (allowed) right after.
+    expect(out).toMatchObject({ kind: 'serve', pending: true, record: null });
+    expect(await recorded(g, 'p', '1.1.0')).toMatchObject({ state: 'allowed', baseline: '1.0.0', diff: { gained: [] } });
     expect(analyzer.calls).toBe(1);
     expect(await store.getPolicy({ name: 'p', version: '1.0.0' })).toBeNull();
   });
@@ -194,6 +197,7 @@ describe('Gate', () => {
     await registry.add('p', '1.0.0', []);
     const g = gate();
     expect((await g.checkTarball({ name: 'p', filename: 'p-1.0.0.tgz' })).kind).toBe('serve');
+    await g.settled('p', '1.0.0', 10_000);
     registry.packumentFailure = new GateError('CAPGATE_UPSTREAM_UNAVAILABLE', 'uplink down');
     const again = await g.checkTarball({ name: 'p', filename: 'p-1.0.0.tgz' });
     expect(again).toMatchObject({ kind: 'serve', record: { state: 'allowed' } });

@@ -420,13 +420,15 @@ export class Gate {
       if (!result.ok) throw result.error;
       const policy = result.policy;
       // A version that can do nothing and depends on nothing gains nothing against any baseline:
-      // its baseline is named but not analysed (the analysis pool is what a cold install waits on),
-      // so its decision is only a few store calls away and its requests wait for it.
+      // it is served now, and its baseline is named but not analysed (the analysis pool is what a
+      // cold install waits on), so its decision (allow) is only a few store calls away.
       const trivial = canGainNothing(policy);
       // Otherwise it is served now when no baseline can make it refused; what its decision still
       // needs (baseline, dependencies) is analysed in the background, after the jobs requests wait on.
       const background = !trivial && this.releasable(name, policy);
-      if (background) release(bytes);
+      // A store write takes a few hundred ms while a cold install keeps the store busy: requests
+      // wait for no decision that cannot refuse.
+      if (trivial || background) release(bytes);
       const baseline = await this.findBaseline(name, version, view, { analyse: !trivial, background });
       return await this.decide(name, version, sri, policy, baseline, background);
     } finally {
