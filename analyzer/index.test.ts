@@ -20,6 +20,21 @@ describe('analyzer facade', () => {
     expect(policy.findings).toEqual(expect.arrayContaining([expect.objectContaining({ ruleId: 'archive/duplicate', file: 'index.js' })]));
   });
 
+  it("manifestOf reads what analyzeTarball's policy says of the package.json, without the code", async () => {
+    const manifest = { name: 'm', version: '2.0.0', dependencies: { a: '^1.0.0' }, peerDependencies: { p: '*' }, optionalDependencies: { o: '~2.1.0' } };
+    const tgz = await makePackage(manifest, { 'index.js': "require('child_process').spawn('x')" });
+    const policy = await analyzer.analyzeTarball(tgz);
+    expect(await analyzer.manifestOf(tgz)).toEqual({ name: 'm', version: '2.0.0', dependencies: policy.dependencies });
+    expect(policy.dependencies).toEqual({ a: '^1.0.0', o: '~2.1.0', p: '*' });
+    // No usable package.json: no dependencies, as the policy would have none.
+    const bad = await makePackage({ name: 'x', version: '1.0.0' }, { 'package.json': '{ not json' });
+    expect(await analyzer.manifestOf(bad)).toEqual({ name: '', version: '', dependencies: {} });
+    expect((await analyzer.analyzeTarball(bad)).dependencies).toEqual({});
+    // An archive the analyzer cannot read, or one over its limits: nothing.
+    expect(await analyzer.manifestOf(hostile.notGzip())).toBeNull();
+    expect(await analyzer.manifestOf(tgz, { limits: { maxEntries: 1 } })).toBeNull();
+  });
+
   it('analyzeTarball rejects with a typed AnalyzerError on bad input and honours limits', async () => {
     await expect(analyzer.analyzeTarball(hostile.notGzip())).rejects.toMatchObject({ name: 'AnalyzerError', code: 'CAPGATE_ARCHIVE_CORRUPT' });
     const tgz = await makePackage({ name: 'a', version: '1.0.0' }, { 'a.js': 'x', 'b.js': 'y' });

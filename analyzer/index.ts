@@ -2,7 +2,8 @@
 // the plugin. Also owns analyzeTarball = readTarball + analyzeFiles, run in the calling thread.
 import type { Finding, PackagePolicy } from './types';
 import { readTarball, type TarLimits } from './tarball';
-import { analyzeFiles } from './policy';
+import { analyzeFiles, readManifest } from './policy';
+import { dependenciesOf } from './detectors/install-scripts';
 import { AnalyzerError, isAnalyzerError } from './errors';
 
 export * from './types';
@@ -54,4 +55,29 @@ export async function analyzeTarball(bytes: Uint8Array, opts: AnalyzeTarballOpti
     const message = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
     throw new AnalyzerError('CAPGATE_ANALYSIS_FAILED', `analysis failed: ${message}`, {}, { cause: e });
   }
+}
+
+/** What a tarball's own package.json says, as analyzeTarball reads it (see manifestOf). */
+export interface TarballManifest {
+  readonly name: string;
+  readonly version: string;
+  /** As PackagePolicy.dependencies: dependenciesOf the manifest, {} without a usable one. */
+  readonly dependencies: Record<string, string>;
+}
+
+/**
+ * The name, version and dependencies of a tarball's package.json, with the same unpacking, limits
+ * and parsing as analyzeTarball (so the two never disagree), without analysing any code: a few
+ * milliseconds where the analysis takes up to seconds. Null when the archive cannot be read.
+ */
+export async function manifestOf(bytes: Uint8Array, opts: AnalyzeTarballOptions = {}): Promise<TarballManifest | null> {
+  const read = await readTarball(bytes, opts.limits);
+  if (!read.ok) return null;
+  const { manifest } = readManifest(read.files, []);
+  if (manifest === undefined) return { name: '', version: '', dependencies: {} };
+  return {
+    name: typeof manifest['name'] === 'string' ? manifest['name'] : '',
+    version: typeof manifest['version'] === 'string' ? manifest['version'] : '',
+    dependencies: dependenciesOf(manifest),
+  };
 }

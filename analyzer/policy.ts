@@ -31,7 +31,7 @@ function compareEvidence(a: Evidence, b: Evidence): number {
   return compareStrings(a.file, b.file) || a.line - b.line || a.column - b.column || compareStrings(a.api, b.api);
 }
 
-function readManifest(files: PackageFiles, findings: Finding[]): { manifest: Record<string, unknown> | undefined; text: string } {
+export function readManifest(files: PackageFiles, findings: Finding[]): { manifest: Record<string, unknown> | undefined; text: string } {
   const bytes = files.get('package.json');
   if (bytes === undefined) {
     findings.push({ ruleId: 'package/missing-manifest', file: 'package.json', message: 'the package has no package.json' });

@@ -2,6 +2,7 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { manifestOf } from '../analyzer';
 import { diffPolicies } from '../analyzer/diff';
 import { DEFAULT_TIERS } from '../analyzer/types';
 import type { CapabilityId, PackagePolicy, PolicyDiff } from '../analyzer/types';
@@ -440,6 +441,82 @@ describe('Gate', () => {
       // The new dependency can spawn processes: held, which serving early would have missed.
       expect(out).toMatchObject({ kind: 'refuse', record: { state: 'held', diff: { gained: ['child-process'] } } });
       expect(analyzer.jobs.every((j) => !j.background)).toBe(true);
+    });
+
+    describe('dependencies the same as the baseline declares (enforce)', () => {
+      const withManifests = (read = true): Gate =>
+        new Gate({
+          config: parseConfig({}) as PluginConfig,
+          store,
+          registry,
+          analyzer,
+          diff: diffPolicies,
+          rulesVersion: 'r1',
+          logger: quiet,
+          ...(read ? { manifestOf: (bytes: Buffer) => manifestOf(bytes) } : {}),
+        });
+      const waiting = async (out: Promise<unknown>): Promise<unknown> => Promise.race([out, new Promise((r) => setTimeout(() => r('waiting'), 100))]);
+
+      beforeEach(async () => {
+        await registry.add('dep', '1.0.0', ['child-process']);
+        await registry.add('dep', '1.1.0', ['child-process']);
+        await registry.add('p', '1.0.0', ['fs-read'], { dependencies: { dep: '^1.0.0' } });
+      });
+
+      it('serves the version before its baseline is analysed, then decides against that baseline', async () => {
+        await registry.add('p', '1.1.0', ['fs-read', 'env-read'], { dependencies: { dep: '^1.0.0' } });
+        const releaseBaseline = hold('p@1.0.0');
+        const g = withManifests();
+        expect(await g.checkTarball({ name: 'p', filename: 'p-1.1.0.tgz' })).toMatchObject({ kind: 'serve', pending: true, record: null });
+        for (let i = 0; i < 100 && analyzer.jobs.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+        expect(analyzer.jobs).toEqual([
+          { id: 'p@1.1.0', background: false },
+          { id: 'p@1.0.0', background: true },
+        ]);
+        releaseBaseline();
+        expect(await recorded(g, 'p', '1.1.0')).toMatchObject({ state: 'flagged', baseline: '1.0.0', diff: { gained: ['env-read'] } });
+        // Nothing of the dependency was analysed: it is not new.
+        expect(analyzer.jobs.map((j) => j.id)).toEqual(['p@1.1.0', 'p@1.0.0']);
+      });
+
+      it.each([
+        ['a dependency is new', { dep: '^1.0.0', other: '^1.0.0' }],
+        ['a range changed', { dep: '^1.1.0' }],
+      ])('waits when %s', async (_what, dependencies) => {
+        await registry.add('p', '1.1.0', ['fs-read'], { dependencies });
+        const releaseBaseline = hold('p@1.0.0');
+        const out = withManifests().checkTarball({ name: 'p', filename: 'p-1.1.0.tgz' });
+        expect(await waiting(out)).toBe('waiting');
+        releaseBaseline();
+        expect(await out).toMatchObject({ kind: 'serve', pending: false });
+      });
+
+      it('waits without a manifest reader', async () => {
+        await registry.add('p', '1.1.0', ['fs-read'], { dependencies: { dep: '^1.0.0' } });
+        const releaseBaseline = hold('p@1.0.0');
+        const out = withManifests(false).checkTarball({ name: 'p', filename: 'p-1.1.0.tgz' });
+        expect(await waiting(out)).toBe('waiting');
+        releaseBaseline();
+        expect(await out).toMatchObject({ kind: 'serve', pending: false, record: { state: 'allowed', baseline: '1.0.0' } });
+      });
+
+      it('waits when a block-tier capability is there anyway', async () => {
+        await registry.add('p', '1.1.0', ['fs-read', 'network'], { dependencies: { dep: '^1.0.0' } });
+        const out = withManifests().checkTarball({ name: 'p', filename: 'p-1.1.0.tgz' });
+        expect(await out).toMatchObject({ kind: 'refuse', record: { state: 'held', diff: { gained: ['network'] } } });
+      });
+
+      it("decides against the baseline's declared dependencies when its code cannot be analysed", async () => {
+        await registry.add('p', '1.1.0', ['fs-read'], { dependencies: { dep: '^1.0.0' } });
+        const broken = Promise.reject(Object.assign(new Error('worker died'), { code: 'CAPGATE_ANALYSIS_FAILED' }));
+        broken.catch(() => undefined);
+        analyzer.holds.set('p@1.0.0', broken);
+        const g = withManifests();
+        expect(await g.checkTarball({ name: 'p', filename: 'p-1.1.0.tgz' })).toMatchObject({ kind: 'serve', pending: true });
+        // Served against 1.0.0's dependencies: kept as the baseline, its capabilities unknown (none),
+        // so all of 1.1.0's count as gained, and nothing of the dependency (not new).
+        expect(await recorded(g, 'p', '1.1.0')).toMatchObject({ state: 'flagged', baseline: '1.0.0', diff: { gained: ['fs-read'] } });
+      });
     });
 
     it('types-only dependencies do not keep a version waiting', async () => {

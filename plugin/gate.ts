@@ -6,6 +6,7 @@
 import { LRUCache } from 'lru-cache';
 import semver from 'semver';
 import { DEFAULT_TIERS } from '../analyzer/types';
+import type { TarballManifest } from '../analyzer';
 import type { CapabilityId, PackagePolicy, PolicyDiff, Tier } from '../analyzer/types';
 import type { DecisionRecord, PolicyStore, VersionState } from '../policy-store/store';
 import { newPackagePolicyFor, tiersFor } from './config';
@@ -96,6 +97,12 @@ export interface GateDeps {
    * dependencies the way npm would; default: the registry's packument as is.
    */
   readonly visiblePackument?: (packument: unknown) => Promise<unknown>;
+  /**
+   * Reads a tarball's package.json as the analyzer would (analyzer manifestOf), without analysing
+   * it: lets enforce mode serve before the decision a version whose baseline declares the same
+   * dependencies (see Gate.sameDependencies). Without it, such versions wait for their decision.
+   */
+  readonly manifestOf?: (bytes: Buffer) => Promise<TarballManifest | null>;
 }
 
 /** What the route does with a tarball request. */
@@ -166,6 +173,12 @@ interface Flight {
   readonly decided: Promise<Decided>;
   /** Resolves with the analysed bytes when they may be served before the decision (never rejects; may never resolve). */
   readonly released: Promise<Buffer>;
+}
+
+/** The baseline a version was served against before its decision, and what its package.json declares. */
+interface PinnedBaseline {
+  readonly version: string;
+  readonly dependencies: Readonly<Record<string, string>>;
 }
 
 interface BaselineChoice {
@@ -426,11 +439,19 @@ export class Gate {
       // Otherwise it is served now when no baseline can make it refused; what its decision still
       // needs (baseline, dependencies) is analysed in the background, after the jobs requests wait on.
       const background = !trivial && this.releasable(name, policy);
+      // In enforce mode, a version with no block-tier capability can still be held for what new
+      // dependencies pass on: not when its baseline declares the very same dependencies.
+      const pinned = trivial || background ? null : await this.sameDependencies(name, version, view, policy);
+      const early = background || pinned !== null;
       // A store write takes a few hundred ms while a cold install keeps the store busy: requests
       // wait for no decision that cannot refuse.
-      if (trivial || background) release(bytes);
-      const baseline = await this.findBaseline(name, version, view, { analyse: !trivial, background });
-      return await this.decide(name, version, sri, policy, baseline, background);
+      if (trivial || early) release(bytes);
+      const baseline = await this.findBaseline(name, version, view, { analyse: !trivial, background: early, pinned });
+      if (pinned !== null && baseline.version !== pinned.version) {
+        // The baseline was held or denied in the meantime: the decision is made against the next one.
+        this.deps.logger.warn({ pkg: name, version, pinned: pinned.version, baseline: baseline.version ?? 'none' }, 'capgate: @{pkg}@@{version} was served against baseline @{pinned}, which is no longer usable; deciding against @{baseline}');
+      }
+      return await this.decide(name, version, sri, policy, baseline, early);
     } finally {
       // Unused (no analysis needed it): drop the bytes.
       if (prefetch !== null && this.prefetched.get(prefetch.key) === prefetch.bytes) this.prefetched.delete(prefetch.key);
@@ -474,6 +495,51 @@ export class Gate {
     const deps = Object.keys(policy.dependencies).filter((d) => !d.startsWith('@types/'));
     if (deps.length === 0) return true;
     return config.transitive.depth <= 0 && tierOf('new-dependency') !== 'block';
+  }
+
+  /**
+   * Enforce mode, a version with no capability of the `block` tier (for this package) but with
+   * dependencies: its decision could only hold it for what new or re-ranged dependencies pass on
+   * (or a `new-dependency` tier raised to block). When the baseline it will be diffed against (the
+   * nearest earlier version not held or denied) declares exactly the same dependencies, with the
+   * same ranges, nothing is new or re-ranged and the decision can only be an allow or a flag:
+   * returns that baseline's version and dependencies, else null. They come from the baseline's
+   * stored policy, or from its package.json read out of its verified bytes (already read early, see
+   * prefetchBaseline) with the analyzer's own unpacking, never from the packument. The decision
+   * then keeps to that baseline (findBaseline's `pinned`). Never throws: null when unsure.
+   */
+  private async sameDependencies(name: string, version: string, view: PackumentView, policy: PackagePolicy): Promise<PinnedBaseline | null> {
+    const { config } = this.deps;
+    const readManifest = this.deps.manifestOf;
+    if (readManifest === undefined || config.mode !== 'enforce') return null;
+    const tiers = tiersFor(config, name);
+    if (policy.capabilities.some((id) => (tiers[id] ?? DEFAULT_TIERS[id]) === 'block')) return null;
+    try {
+      const refused = new Set<string>();
+      for (const r of await this.storeCall(() => this.deps.store.listDecisions({ name }))) if (REFUSING_STATES.has(r.state)) refused.add(r.version);
+      const entry = baselineCandidates(view, version).find((c) => !refused.has(c.version));
+      if (entry === undefined) return null;
+      const digest = expectedDigest(entry.integrity, entry.shasum);
+      if (!digest.ok) return null;
+      let dependencies: Readonly<Record<string, string>>;
+      const stored = await this.storeCall(() => this.deps.store.getPolicy({ name, version: entry.version }));
+      if (stored !== null && stored.integrity === digest.expected.sri && stored.policy.rulesVersion === this.deps.rulesVersion) {
+        dependencies = stored.policy.dependencies;
+      } else {
+        const early = this.prefetched.get(key(name, entry.version));
+        const bytes = early === undefined ? null : await early;
+        if (bytes === null || !matchesDigest(bytes, digest.expected)) return null;
+        const manifest = await readManifest(bytes);
+        if (manifest === null || manifest.name !== name || !sameVersion(manifest.version, entry.version)) return null;
+        dependencies = manifest.dependencies;
+      }
+      const own = Object.entries(policy.dependencies);
+      if (!own.every(([dep, range]) => Object.prototype.hasOwnProperty.call(dependencies, dep) && dependencies[dep] === range)) return null;
+      return { version: entry.version, dependencies };
+    } catch (e) {
+      this.deps.logger.debug({ pkg: name, version, err: errorMessage(e) }, 'capgate: could not compare the dependencies of @{pkg}@@{version} with its baseline: @{err}');
+      return null;
+    }
   }
 
   private async decide(name: string, version: string, sri: string, policy: PackagePolicy, baseline: BaselineChoice, background = false): Promise<DecisionRecord> {
@@ -569,7 +635,12 @@ export class Gate {
    * saw are trusted on first use: their policy is computed from their tarball and stored.
    * Infrastructure failures propagate (so onError applies); a broken earlier tarball is skipped.
    */
-  async findBaseline(name: string, version: string, view: PackumentView, opts: { analyse: boolean; background?: boolean } = { analyse: true }): Promise<BaselineChoice> {
+  async findBaseline(
+    name: string,
+    version: string,
+    view: PackumentView,
+    opts: { analyse: boolean; background?: boolean; pinned?: PinnedBaseline | null } = { analyse: true },
+  ): Promise<BaselineChoice> {
     const candidates = baselineCandidates(view, version);
     if (candidates.length === 0) return { version: null, policy: null, noneUsable: false };
     const decided = new Map<string, DecisionRecord>();
@@ -582,6 +653,14 @@ export class Gate {
       if (!opts.analyse) return { version: c.version, policy: null, noneUsable: false };
       const policy = await this.policyOf(name, c, opts.background === true);
       if (policy !== null) return { version: c.version, policy, noneUsable: false };
+      const pinned = opts.pinned;
+      if (pinned !== undefined && pinned !== null && pinned.version === c.version) {
+        // The version was served against this baseline's dependencies, read from its package.json,
+        // but its code could not be analysed: none of its capabilities count (all of the new
+        // version's are gained), its dependencies do (as read).
+        this.deps.logger.warn({ pkg: name, version, baseline: c.version }, 'capgate: deciding @{pkg}@@{version} against the dependencies of @{baseline} only (its code could not be analysed)');
+        return { version: c.version, policy: { ...emptyPolicy(name, c.version, this.deps.rulesVersion), dependencies: { ...pinned.dependencies } }, noneUsable: false };
+      }
     }
     return { version: null, policy: null, noneUsable: true };
   }

@@ -6,7 +6,7 @@
 // `new Plugin(config, { config: verdaccioConfig, logger })`, then `register_middlewares(app, auth, storage)`.
 import * as path from 'node:path';
 import type { Application } from 'express';
-import { RULES_VERSION, diffPolicies } from '../analyzer';
+import { RULES_VERSION, diffPolicies, manifestOf } from '../analyzer';
 import { AnalyzerPool, DEFAULT_ANALYSIS_THREADS } from '../analyzer/pool';
 import { AlertDispatcher } from '../alerts/dispatcher';
 import { createStore } from '../policy-store';
@@ -268,6 +268,7 @@ export default class CapgatePlugin {
       logger: core.logger,
       onChange: (name) => core.index.invalidate(name),
       visiblePackument: (packument) => core.filter.visible(packument as PackumentLike),
+      manifestOf: (bytes) => manifestOf(bytes),
       ...core.cluster.gateDeps((record) => {
         if (record.state === 'held' || record.state === 'flagged') void core.alerts?.notify(record.state, record);
       }),
