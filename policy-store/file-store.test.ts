@@ -1,13 +1,19 @@
 // Tests file-store.ts: the shared contract suite, then what only a file store can get wrong
-// (crashes mid-write, torn and corrupt files, several processes on one folder, path containment).
+// (crashes mid-write, torn and corrupt files, several processes on one folder, path containment,
+// the group commit of decisions, lease files written outside the lock).
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { FileStore } from './file-store';
+import { encodeSegment } from './keys';
 import { describeStoreContract, sampleDecision, samplePolicy } from './store.contract';
 import { PolicyStoreError } from './store';
+import type { DecisionRecord } from './store';
+
+type DecisionInput = Omit<DecisionRecord, 'createdAt' | 'updatedAt'>;
 
 const WRITER = path.join(__dirname, 'test-fixtures', 'crash-writer.js');
 
@@ -78,6 +84,43 @@ async function codeOf(promise: Promise<unknown>): Promise<{ code: string; file: 
     throw err;
   }
   return { code: 'none', file: undefined };
+}
+
+/**
+ * Counts fsyncs (FileHandle.prototype.sync) from now until restore(): all of them, and those on
+ * handles opened to append to `auditFile`, whose opens are counted too.
+ */
+async function countSyncs(
+  probeDir: string,
+  auditFile: string,
+): Promise<{ readonly counts: { all: number; auditAppends: number; auditSyncs: number }; restore(): void }> {
+  const probe = await fsp.open(path.join(probeDir, 'sync-probe'), 'w');
+  const proto = Object.getPrototypeOf(probe) as FileHandle;
+  await probe.close();
+  const counts = { all: 0, auditAppends: 0, auditSyncs: 0 };
+  const auditHandles = new WeakSet<FileHandle>();
+  const realOpen = fsp.open;
+  const realSync = proto.sync;
+  const openSpy = jest.spyOn(fsp, 'open').mockImplementation(async (file, flags, mode) => {
+    const handle = await realOpen(file, flags, mode);
+    if (String(file) === auditFile && flags === 'a') {
+      counts.auditAppends++;
+      auditHandles.add(handle);
+    }
+    return handle;
+  });
+  const syncSpy = jest.spyOn(proto, 'sync').mockImplementation(function (this: FileHandle) {
+    counts.all++;
+    if (auditHandles.has(this)) counts.auditSyncs++;
+    return realSync.call(this);
+  });
+  return {
+    counts,
+    restore: () => {
+      openSpy.mockRestore();
+      syncSpy.mockRestore();
+    },
+  };
 }
 
 describe('FileStore on disk', () => {
@@ -361,5 +404,201 @@ describe('FileStore on disk', () => {
     expect((await codeOf(store.appendAudit({ entry: { name: 'a', version: '1.0.0', action: 'note', by: 'x', reason: '' } }))).code).toBe('CAPGATE_POLICY_STORE_UNAVAILABLE');
     await fsp.unlink(path.join(dir, 'store.lock'));
     expect((await store.listAudit({})).length).toBe(1);
+  });
+
+  describe('group commit of decisions', () => {
+    const at = (s: number): Date => new Date(Date.UTC(2026, 0, 1, 0, 0, s));
+    const iso = (s: number): string => at(s).toISOString();
+
+    it('gives each concurrent caller its own record, audits them in call order, and stores the last record of a key', async () => {
+      const store = openStore();
+      await store.init();
+      const same = await store.setDecision({ record: sampleDecision('grp-same', '1.0.0', 'held'), at: at(0) });
+      // 50 versions, with calls on three more keys in between: one key decided twice (held, then
+      // approved), one repeated identically within the batch, one identical to what is on disk.
+      const calls: { record: DecisionInput; at: Date }[] = [];
+      for (let i = 0; i < 50; i++) {
+        calls.push({ record: sampleDecision('@grp/many', `1.0.${i}`, i % 2 === 0 ? 'held' : 'flagged'), at: at(100 + i) });
+        if (i === 10) calls.push({ record: sampleDecision('grp-twice', '1.0.0', 'held'), at: at(200) });
+        if (i === 20) calls.push({ record: sampleDecision('grp-same', '1.0.0', 'held'), at: at(201) });
+        if (i === 25) calls.push({ record: sampleDecision('grp-dup', '1.0.0', 'flagged'), at: at(202) });
+        if (i === 30) calls.push({ record: sampleDecision('grp-twice', '1.0.0', 'approved', { by: 'alice', reason: 'reviewed' }), at: at(203) });
+        if (i === 40) calls.push({ record: sampleDecision('grp-dup', '1.0.0', 'flagged'), at: at(204) });
+      }
+      const results = await Promise.all(calls.map((c) => store.setDecision(c)));
+      const find = (name: string, nth = 0): number => calls.map((c, i) => (c.record.name === name ? i : -1)).filter((i) => i >= 0)[nth] ?? -1;
+      const approved = { ...sampleDecision('grp-twice', '1.0.0', 'approved', { by: 'alice', reason: 'reviewed' }), createdAt: iso(200), updatedAt: iso(203) };
+      const dup = { ...sampleDecision('grp-dup', '1.0.0', 'flagged'), createdAt: iso(202), updatedAt: iso(202) };
+      results.forEach((got, i) => {
+        const call = calls[i]!;
+        if (call.record.name === '@grp/many') expect(got).toEqual({ ...call.record, createdAt: call.at.toISOString(), updatedAt: call.at.toISOString() });
+      });
+      expect(results[find('grp-twice', 0)]).toEqual({ ...sampleDecision('grp-twice', '1.0.0', 'held'), createdAt: iso(200), updatedAt: iso(200) });
+      expect(results[find('grp-twice', 1)]).toEqual(approved); // createdAt of the held one, written in the same batch
+      expect(results[find('grp-same')]).toEqual(same); // idempotent against the file
+      expect(results[find('grp-dup', 0)]).toEqual(dup);
+      expect(results[find('grp-dup', 1)]).toEqual(dup); // idempotent against the batch's own earlier record
+      // One audit line per change, ids consecutive, in call order.
+      const changes = calls.filter((_c, i) => i !== find('grp-same') && i !== find('grp-dup', 1));
+      const audit = (await store.listAudit({})).reverse();
+      expect(audit.map((e) => e.id)).toEqual(Array.from({ length: 1 + changes.length }, (_, i) => i + 1));
+      expect(audit.slice(1).map((e) => `${e.name}@${e.version} ${e.action} ${e.at}`)).toEqual(changes.map((c) => `${c.record.name}@${c.record.version} ${c.record.state} ${c.at.toISOString()}`));
+      // The file of the key decided twice holds the later record and the id of its line.
+      const twiceFile = JSON.parse(await fsp.readFile(path.join(dir, 'decisions', 'grp-twice', '1.0.0.json'), 'utf8')) as { auditId: number; data: unknown };
+      expect(twiceFile).toMatchObject({ auditId: audit.find((e) => e.name === 'grp-twice' && e.action === 'approved')?.id, data: approved });
+      const expectEverything = async (s: FileStore): Promise<void> => {
+        expect(await s.getDecision({ name: 'grp-twice', version: '1.0.0' })).toEqual(approved);
+        expect(await s.getDecision({ name: 'grp-same', version: '1.0.0' })).toEqual(same);
+        expect(await s.getDecision({ name: 'grp-dup', version: '1.0.0' })).toEqual(dup);
+        for (let i = 0; i < 50; i++) expect(await s.getDecision({ name: '@grp/many', version: `1.0.${i}` })).toEqual(results[calls.findIndex((c) => c.record.version === `1.0.${i}` && c.record.name === '@grp/many')]);
+        expect((await s.listAudit({})).reverse()).toEqual(audit);
+        expect((await s.listByState({ state: 'approved' })).map((d) => d.name)).toEqual(['grp-twice']);
+        expect(await s.listByState({ state: 'held' })).toHaveLength(25 + 1);
+        expect(await s.listByState({ state: 'flagged' })).toHaveLength(25 + 1);
+      };
+      await expectEverything(store);
+      // Another process opening the folder sees the same.
+      const other = openStore();
+      await other.init();
+      await expectEverything(other);
+    });
+
+    it('appends the audit lines of decisions queued together with one write and one fsync', async () => {
+      const store = openStore();
+      await store.init();
+      const syncs = await countSyncs(root, path.join(dir, 'audit.log'));
+      try {
+        await Promise.all(Array.from({ length: 40 }, (_, i) => store.setDecision({ record: sampleDecision('@grp/fsync', `1.0.${i}`, 'held') })));
+      } finally {
+        syncs.restore();
+      }
+      expect((await fsp.readFile(path.join(dir, 'audit.log'), 'utf8')).trim().split('\n')).toHaveLength(40);
+      // The first call commits alone; the other 39, queued while it held the lock, form one batch.
+      expect(syncs.counts.auditAppends).toBeGreaterThanOrEqual(1);
+      expect(syncs.counts.auditAppends).toBeLessThanOrEqual(2);
+      expect(syncs.counts.auditSyncs).toBe(syncs.counts.auditAppends);
+    });
+
+    it('rejects only the callers whose decision file cannot be written; the next start rewrites it from the log', async () => {
+      const store = openStore();
+      await store.init();
+      // decisions/<name> is a link to nowhere: reading through it finds no file, writing fails (ENOENT,
+      // and creating the folder fails too), whoever runs the tests.
+      const obstacle = path.join(dir, 'decisions', encodeSegment('grp-broken'));
+      await fsp.symlink(path.join(root, 'nowhere'), obstacle);
+      const calls: { record: DecisionInput; at: Date }[] = [
+        { record: sampleDecision('grp-ok', '1.0.0', 'held'), at: at(1) },
+        { record: sampleDecision('grp-broken', '1.0.0', 'held'), at: at(2) },
+        { record: sampleDecision('grp-ok', '1.0.1', 'flagged'), at: at(3) },
+        { record: sampleDecision('grp-broken', '1.0.1', 'flagged'), at: at(4) },
+        { record: sampleDecision('grp-ok', '1.0.2', 'allowed'), at: at(5) },
+      ];
+      const outcomes = await Promise.allSettled(calls.map((c) => store.setDecision(c)));
+      const expected = calls.map((c) => ({ ...c.record, createdAt: c.at.toISOString(), updatedAt: c.at.toISOString() }));
+      outcomes.forEach((o, i) => {
+        if (calls[i]!.record.name === 'grp-ok') {
+          expect(o).toEqual({ status: 'fulfilled', value: expected[i] });
+        } else {
+          expect(o.status).toBe('rejected');
+          expect(o.status === 'rejected' && o.reason instanceof PolicyStoreError ? o.reason.code : o).toBe('CAPGATE_POLICY_STORE_UNAVAILABLE');
+        }
+      });
+      for (const [i, c] of calls.entries()) {
+        expect(await store.getDecision({ name: c.record.name, version: c.record.version })).toEqual(c.record.name === 'grp-ok' ? expected[i] : null);
+      }
+      // Every decision has its journal line, the failed ones too.
+      expect((await store.listAudit({})).reverse().map((e) => `${e.id} ${e.name}@${e.version}`)).toEqual(calls.map((c, i) => `${i + 1} ${c.record.name}@${c.record.version}`));
+      await fsp.unlink(obstacle);
+      const next = openStore();
+      for (const [i, c] of calls.entries()) expect(await next.getDecision({ name: c.record.name, version: c.record.version })).toEqual(expected[i]);
+      const repaired = JSON.parse(await fsp.readFile(path.join(obstacle, '1.0.1.json'), 'utf8')) as { auditId: number };
+      expect(repaired.auditId).toBe(4);
+    });
+  });
+
+  describe('analysis leases', () => {
+    const leaseFile = (key: string): string => path.join(dir, 'leases', `${encodeSegment(key)}.json`);
+    const readLease = async (key: string): Promise<unknown> => JSON.parse(await fsp.readFile(leaseFile(key), 'utf8'));
+    const exists = (file: string): Promise<boolean> => fsp.stat(file).then(() => true, () => false);
+    /** What another capgate process holding store.lock looks like (our parent stands in for it). */
+    const holdLock = (): Promise<void> => fsp.writeFile(path.join(dir, 'store.lock'), JSON.stringify({ pid: process.ppid, host: os.hostname(), nonce: 'n', at: Date.now() }));
+
+    it('takes a free lease, and releases one well within its lifetime, without store.lock', async () => {
+      const store = openStore({ lockTimeoutMs: 300 });
+      await store.init();
+      await holdLock();
+      const before = Date.now();
+      expect(await store.acquireLease({ key: 'pkg@1.0.0 sha512-a', owner: 'A', ttlMs: 60_000 })).toBe(true);
+      const lease = (await readLease('pkg@1.0.0 sha512-a')) as { until: string };
+      expect(lease).toEqual({ schema: 1, kind: 'lease', key: 'pkg@1.0.0 sha512-a', owner: 'A', until: lease.until });
+      expect(Date.parse(lease.until) - before).toBeGreaterThanOrEqual(60_000);
+      expect(Date.parse(lease.until) - Date.now()).toBeLessThanOrEqual(60_000);
+      await store.releaseLease({ key: 'pkg@1.0.0 sha512-a', owner: 'B' }); // not B's: no-op
+      expect(await readLease('pkg@1.0.0 sha512-a')).toEqual(lease);
+      await store.releaseLease({ key: 'pkg@1.0.0 sha512-a', owner: 'A' });
+      expect(await exists(leaseFile('pkg@1.0.0 sha512-a'))).toBe(false);
+      // A lease with under two seconds left may be racing a takeover: its release waits for the lock.
+      expect(await store.acquireLease({ key: 'short', owner: 'A', ttlMs: 1_500 })).toBe(true);
+      expect((await codeOf(store.releaseLease({ key: 'short', owner: 'A' }))).code).toBe('CAPGATE_POLICY_STORE_UNAVAILABLE');
+      expect(await exists(leaseFile('short'))).toBe(true);
+      await fsp.unlink(path.join(dir, 'store.lock'));
+      await store.releaseLease({ key: 'short', owner: 'A' });
+      expect(await exists(leaseFile('short'))).toBe(false);
+      expect(await store.acquireLease({ key: 'short', owner: 'B', ttlMs: 60_000 })).toBe(true);
+    });
+
+    it('counts a torn lease file as held while it is young, and takes it over once it is old', async () => {
+      const store = openStore();
+      await store.init();
+      for (const torn of ['', '{"schema":1,"kind":"lease","ke']) {
+        const key = `torn ${torn.length}`;
+        await fsp.writeFile(leaseFile(key), torn); // its creator is between create and write, or died there
+        expect(await store.acquireLease({ key, owner: 'B', ttlMs: 60_000 })).toBe(false);
+        expect(await fsp.readFile(leaseFile(key), 'utf8')).toBe(torn);
+        const old = new Date(Date.now() - 10_000);
+        await fsp.utimes(leaseFile(key), old, old);
+        expect(await store.acquireLease({ key, owner: 'B', ttlMs: 60_000 })).toBe(true);
+        expect(await readLease(key)).toMatchObject({ kind: 'lease', key, owner: 'B' });
+        expect(await store.acquireLease({ key, owner: 'C', ttlMs: 60_000 })).toBe(false);
+      }
+    });
+
+    it('gives a lease to exactly one caller of two stores on one folder, free or expired', async () => {
+      const a = openStore();
+      const b = openStore();
+      await Promise.all([a.init(), b.init()]);
+      const race = async (key: string, round: string, now?: Date): Promise<void> => {
+        const owners = ['A1', 'B1', 'A2', 'B2'].map((o) => `${o}-${round}`);
+        const won = await Promise.all(owners.map((owner, i) => (i % 2 === 0 ? a : b).acquireLease(now === undefined ? { key, owner, ttlMs: 60_000 } : { key, owner, ttlMs: 60_000, now })));
+        expect(won.filter(Boolean)).toHaveLength(1);
+        expect(await readLease(key)).toMatchObject({ owner: owners[won.indexOf(true)] });
+      };
+      const keys = Array.from({ length: 10 }, (_, i) => `race-${i}`);
+      for (const key of keys) await race(key, 'free'); // the exclusive create decides
+      for (const key of keys) await race(key, 'expired', new Date(Date.now() + 120_000)); // takeover under the lock
+    });
+
+    it('writes lease files without fsync', async () => {
+      const store = openStore();
+      await store.init();
+      const syncs = await countSyncs(root, path.join(dir, 'audit.log'));
+      try {
+        expect(await store.acquireLease({ key: 'k', owner: 'A', ttlMs: 60_000 })).toBe(true); // create
+        expect(await store.acquireLease({ key: 'k', owner: 'A', ttlMs: 60_000 })).toBe(true); // renewal
+        expect(await store.acquireLease({ key: 'k', owner: 'B', ttlMs: 60_000, now: new Date(Date.now() + 120_000) })).toBe(true); // takeover
+        await store.releaseLease({ key: 'k', owner: 'B' });
+      } finally {
+        syncs.restore();
+      }
+      expect(syncs.counts.all).toBe(0);
+      // The spy sees the fsyncs of a decision, so the zero above is not for want of looking.
+      const check = await countSyncs(root, path.join(dir, 'audit.log'));
+      try {
+        await store.setDecision({ record: sampleDecision('x', '1.0.0', 'held') });
+      } finally {
+        check.restore();
+      }
+      expect(check.counts.all).toBeGreaterThan(0);
+    });
   });
 });

@@ -246,6 +246,37 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         expect((await store.listByState({ state: 'held' })).length + (await store.listByState({ state: 'flagged' })).length).toBe(10);
       });
 
+      it('gives each of many concurrent decisions its own record; the stored one of a key is its last audited', async () => {
+        const at = (s: number): Date => new Date(Date.UTC(2026, 0, 1, 0, 0, s));
+        const same = await store.setDecision({ record: sampleDecision('c-same', '1.0.0', 'held'), at: at(0) });
+        const calls = Array.from({ length: 20 }, (_, i) => ({ record: sampleDecision('c-many', `1.0.${i}`, i % 2 === 0 ? 'held' : 'flagged'), at: at(10 + i) }));
+        calls.splice(5, 0, { record: sampleDecision('c-twice', '1.0.0', 'held'), at: at(40) });
+        calls.splice(10, 0, { record: sampleDecision('c-same', '1.0.0', 'held'), at: at(41) }); // identical to the stored one
+        calls.splice(15, 0, { record: sampleDecision('c-twice', '1.0.0', 'approved', { by: 'alice', reason: 'reviewed' }), at: at(42) });
+        const results = await Promise.all(calls.map((c) => store.setDecision(c)));
+        results.forEach((got, i) => {
+          const call = calls[i]!;
+          if (call.record.name === 'c-many') expect(got).toEqual({ ...call.record, createdAt: call.at.toISOString(), updatedAt: call.at.toISOString() });
+          else if (call.record.name === 'c-same') expect(got).toEqual(same);
+          else expect(got).toMatchObject({ state: call.record.state, by: call.record.by, updatedAt: call.at.toISOString() });
+        });
+        // The two decisions of c-twice ran one after the other (in either order): the later one kept
+        // the earlier one's createdAt, has the newer audit entry, and is the one stored.
+        const twice = await store.listAudit({ name: 'c-twice' });
+        expect(twice).toHaveLength(2);
+        const [newer, older] = twice.map((e) => results.find((r) => r.name === 'c-twice' && r.state === e.action)!);
+        expect(newer?.createdAt).toBe(older?.updatedAt);
+        expect(await store.getDecision({ name: 'c-twice', version: '1.0.0' })).toEqual(newer);
+        expect(await store.listAudit({ name: 'c-same' })).toHaveLength(1);
+        const audit = await store.listAudit({});
+        expect(audit).toHaveLength(1 + 20 + 2);
+        expect(new Set(audit.map((a) => a.id)).size).toBe(audit.length);
+        for (const r of results.filter((d) => d.name === 'c-many')) expect(await store.getDecision({ name: r.name, version: r.version })).toEqual(r);
+        expect((await store.listByState({ state: 'held' })).map((d) => `${d.name}@${d.version}`).sort()).toEqual(
+          ['c-same@1.0.0', ...Array.from({ length: 10 }, (_, i) => `c-many@1.0.${2 * i}`)].sort(),
+        );
+      });
+
       it('calls decision listeners when the store offers them', async () => {
         if (!store.onDecisionChanged) return;
         const seen: string[] = [];
@@ -434,6 +465,24 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         const acquire = store.acquireLease.bind(store);
         const results = await Promise.all(Array.from({ length: 8 }, (_, i) => acquire({ key: 'k', owner: `o${i}`, ttlMs: 60_000 })));
         expect(results.filter(Boolean)).toHaveLength(1);
+      });
+
+      it('hands a lease released by its owner to the next caller at once, long before or just before it expires', async () => {
+        if (!store.acquireLease || !store.releaseLease) return;
+        // The real clock (no `now`): a store may treat a release differently by the lifetime left.
+        expect(await store.acquireLease({ key: 'long', owner: 'A', ttlMs: 60_000 })).toBe(true);
+        expect(await store.acquireLease({ key: 'long', owner: 'B', ttlMs: 60_000 })).toBe(false);
+        await store.releaseLease({ key: 'long', owner: 'B' }); // not B's: no-op
+        expect(await store.acquireLease({ key: 'long', owner: 'C', ttlMs: 60_000 })).toBe(false);
+        await store.releaseLease({ key: 'long', owner: 'A' });
+        expect(await store.acquireLease({ key: 'long', owner: 'B', ttlMs: 60_000 })).toBe(true);
+        // Under two seconds left. Asking at a given `now` keeps it unexpired however slow the machine.
+        const t0 = Date.now();
+        expect(await store.acquireLease({ key: 'short', owner: 'A', ttlMs: 1_900, now: new Date(t0) })).toBe(true);
+        await store.releaseLease({ key: 'short', owner: 'C' }); // not C's: no-op
+        expect(await store.acquireLease({ key: 'short', owner: 'B', ttlMs: 60_000, now: new Date(t0 + 10) })).toBe(false);
+        await store.releaseLease({ key: 'short', owner: 'A' });
+        expect(await store.acquireLease({ key: 'short', owner: 'B', ttlMs: 60_000, now: new Date(t0 + 20) })).toBe(true);
       });
     });
   });
