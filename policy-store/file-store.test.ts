@@ -601,4 +601,38 @@ describe('FileStore on disk', () => {
       expect(check.counts.all).toBeGreaterThan(0);
     });
   });
+
+  // Defects of the group commit found while writing the tests above (see the commit message):
+  // they fail on 0655368 and pass on the file store before it.
+  describe('group commit: one key\'s failure', () => {
+    const at = (s: number): Date => new Date(Date.UTC(2026, 0, 1, 0, 0, s));
+
+    it('rejects an identical repeat of a decision whose file the batch failed to write', async () => {
+      const store = openStore();
+      await store.init();
+      await fsp.symlink(path.join(root, 'nowhere'), path.join(dir, 'decisions', encodeSegment('grp-broken'))); // as above
+      const outcomes = await Promise.allSettled([
+        store.setDecision({ record: sampleDecision('grp-ok', '1.0.0', 'held'), at: at(1) }),
+        store.setDecision({ record: sampleDecision('grp-broken', '1.0.0', 'held'), at: at(2) }),
+        store.setDecision({ record: sampleDecision('grp-broken', '1.0.0', 'held'), at: at(3) }),
+      ]);
+      // A resolved repeat would tell its caller the decision is stored while getDecision still answers null.
+      expect(await store.getDecision({ name: 'grp-broken', version: '1.0.0' })).toBeNull();
+      expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'rejected']);
+    });
+
+    it('fails only the decision whose current file cannot be read, not the others of its batch', async () => {
+      const store = openStore();
+      await store.init();
+      await fsp.mkdir(path.join(dir, 'decisions', 'grp-unreadable', '1.0.0.json'), { recursive: true }); // reading it: EISDIR
+      const outcomes = await Promise.allSettled([
+        store.setDecision({ record: sampleDecision('grp-ok', '1.0.0', 'held'), at: at(1) }),
+        store.setDecision({ record: sampleDecision('grp-unreadable', '1.0.0', 'held'), at: at(2) }),
+        store.setDecision({ record: sampleDecision('grp-ok', '1.0.1', 'held'), at: at(3) }),
+        store.setDecision({ record: sampleDecision('grp-ok', '1.0.2', 'held'), at: at(4) }),
+      ]);
+      expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+      expect((await store.listAudit({})).map((e) => e.version)).toEqual(['1.0.2', '1.0.1', '1.0.0']);
+    });
+  });
 });
