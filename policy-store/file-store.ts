@@ -395,8 +395,10 @@ export class FileStore implements PolicyStore {
   }
 
   async #writeDecisions(feed: CatchUp, batch: readonly QueuedDecision[]): Promise<void> {
-    // The current record of every name@version in the batch, as the batch goes on.
+    // The current record of every name@version in the batch, as the batch goes on. A key whose
+    // file cannot be read fails its own callers only, as it would have alone.
     const current = new Map<string, DecisionRecord | null>();
+    const unreadable = new Map<string, unknown>();
     await Promise.all(
       [...new Set(batch.map((b) => keyOf(b.input.name, b.input.version)))].map(async (k) => {
         const first = batch.find((b) => keyOf(b.input.name, b.input.version) === k) as QueuedDecision;
@@ -404,26 +406,38 @@ export class FileStore implements PolicyStore {
         try {
           existing = (await this.#readDecision(first.input.name, first.input.version))?.record ?? null;
         } catch (err) {
-          if (!(err instanceof PolicyStoreError && err.code === 'CAPGATE_POLICY_STORE_CORRUPT')) throw err;
+          if (!(err instanceof PolicyStoreError && err.code === 'CAPGATE_POLICY_STORE_CORRUPT')) {
+            unreadable.set(k, err);
+            return;
+          }
           this.#logger?.warn({ file: err.file, code: err.code }, 'policy store: replacing a corrupt decision file');
         }
         current.set(k, existing);
       }),
     );
-    const unchanged: { item: QueuedDecision; record: DecisionRecord }[] = [];
+    // Identical repeats answer with the current record: the one on disk, or one of this batch,
+    // which then stands or falls with that key's file write.
+    const unchanged: { item: QueuedDecision; record: DecisionRecord; fromBatch: boolean }[] = [];
     const written: { item: QueuedDecision; record: DecisionRecord; entry: Omit<AuditEntry, 'id' | 'at'> }[] = [];
+    const inBatch = new Set<string>();
     for (const item of batch) {
       const k = keyOf(item.input.name, item.input.version);
+      const cannotRead = unreadable.get(k);
+      if (cannotRead !== undefined) {
+        item.reject(unavailable('write a decision', cannotRead));
+        continue;
+      }
       const existing = current.get(k) ?? null;
       if (existing) {
         const { createdAt: _c, updatedAt: _u, ...rest } = existing;
         if (isDeepStrictEqual(rest, item.input)) {
-          unchanged.push({ item, record: existing }); // idempotent: same decision, no new audit entry
+          unchanged.push({ item, record: existing, fromBatch: inBatch.has(k) }); // idempotent: same decision, no new audit entry
           continue;
         }
       }
       const record: DecisionRecord = { ...item.input, createdAt: existing?.createdAt ?? item.iso, updatedAt: item.iso };
       current.set(k, record);
+      inBatch.add(k);
       written.push({
         item,
         record,
@@ -448,7 +462,7 @@ export class FileStore implements PolicyStore {
           await this.#writeDecision(record, auditId);
           this.#index.set(k, { name: record.name, version: record.version, state: record.state, updatedAt: record.updatedAt, auditId });
         } catch (err) {
-          // The line is in the journal: the next locked catch-up rewrites the file from it.
+          // The line is in the journal: the next start (or another process catching up) rewrites the file from it.
           failed.set(k, err);
         }
       }),
@@ -462,7 +476,11 @@ export class FileStore implements PolicyStore {
       this.#emit(w.record.name, w.record.version);
       w.item.resolve(w.record);
     }
-    for (const u of unchanged) u.item.resolve(u.record);
+    for (const u of unchanged) {
+      const err = u.fromBatch ? failed.get(keyOf(u.record.name, u.record.version)) : undefined;
+      if (err !== undefined) u.item.reject(unavailable('write a decision', err));
+      else u.item.resolve(u.record);
+    }
   }
 
   // ---------------------------------------------------------------- audit log

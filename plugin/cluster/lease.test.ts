@@ -10,7 +10,7 @@ import { FileStore } from '../../policy-store/file-store';
 import { PostgresStore } from '../../policy-store/postgres-store';
 import type { PolicyStore } from '../../policy-store/store';
 import { LeaseCoordinator, leaseKey } from './lease';
-import type { LeaseCoordinatorOptions } from './lease';
+import type { LeaseCoordinatorOptions, LeaseStore } from './lease';
 
 interface Recorder {
   waits: number;
@@ -54,6 +54,43 @@ function describeLeases(kind: string, open: () => Promise<{ store: PolicyStore; 
       const v = await c.once({ key: 'decision:k1', name: 'k1', version: '1.0.0', lookup: async () => undefined, work: async () => ++runs });
       expect(v).toBe(1);
       expect(await store.acquireLease?.({ key: 'decision:k1', owner: 'someone-else', ttlMs: 1000 })).toBe(true);
+    });
+
+    it('releases only after a renewal still on its way, so the lease ends free', async () => {
+      // A slow renewal (the store's lock busy) is in flight when the work ends.
+      let renewals = 0;
+      const renewalStarted = deferred<void>();
+      const letRenewalFinish = deferred<void>();
+      const renewalDone = deferred<void>();
+      const slow: LeaseStore = {
+        releaseLease: async (p) => store.releaseLease?.(p),
+        acquireLease: async (p) => {
+        const first = (await store.acquireLease?.(p)) ?? false;
+        if (renewals++ === 1) {
+          renewalStarted.resolve();
+          await letRenewalFinish.promise;
+          const again = (await store.acquireLease?.(p)) ?? false;
+          renewalDone.resolve();
+          return again;
+        }
+        return first;
+        },
+      };
+      const c = new LeaseCoordinator({ store: slow, owner: 'one', ttlMs: 60, maxWaitMs: 120_000, pollMinMs: 10, pollMaxMs: 100 });
+      const out = c.once({
+        key: 'decision:renew',
+        name: 'renew',
+        version: '1.0.0',
+        lookup: async () => undefined,
+        work: async () => {
+          await renewalStarted.promise;
+          setTimeout(() => letRenewalFinish.resolve(), 50);
+          return 'done';
+        },
+      });
+      expect(await out).toBe('done');
+      await renewalDone.promise;
+      expect(await store.acquireLease?.({ key: 'decision:renew', owner: 'someone-else', ttlMs: 1000 })).toBe(true);
     });
 
     it('a second instance waits for the holder and takes its result instead of working', async () => {

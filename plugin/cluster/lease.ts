@@ -129,11 +129,10 @@ export class LeaseCoordinator {
   /** Holds the lease (renewing it) while checking once more for a result, then working. */
   private async holding<T>(key: string, req: OnceRequest<T>, waitedSince: number | null): Promise<T> {
     const renewEvery = Math.max(10, Math.floor(this.o.ttlMs / 3));
-    let renewing = false;
+    let renewing: Promise<void> | null = null;
     const timer = setInterval(() => {
-      if (renewing) return;
-      renewing = true;
-      void this.renew(key).finally(() => (renewing = false));
+      if (renewing !== null) return;
+      renewing = this.renew(key).finally(() => (renewing = null));
     }, renewEvery);
     timer.unref();
     try {
@@ -150,6 +149,8 @@ export class LeaseCoordinator {
       return await req.work();
     } finally {
       clearInterval(timer);
+      // A renewal still on its way would take the lease again after the release.
+      await renewing;
       await this.o.store.releaseLease?.({ key, owner: this.o.owner }).catch((e: unknown) => {
         this.o.logger?.warn({ key, err: message(e) }, 'capgate: cannot release the analysis lease @{key} (@{err}); it expires by itself');
       });
