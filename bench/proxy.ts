@@ -160,6 +160,9 @@ async function startGate(upstream: string, dir: string, mode: 'monitor' | 'enfor
     .replace(/^plugins: .*$/m, `plugins: ${JSON.stringify(path.join(REPO_ROOT, 'dist', 'plugin', 'loader'))}`)
     .replace(/^(\s+)level: http$/m, '$1level: warn')
     .replace(/^(\s+)mode: enforce$/m, mode === 'monitor' ? '$1mode: monitor' : `$1mode: enforce\n$1packageTiers: ${JSON.stringify(ENFORCE_TIERS)}`);
+  // BENCH_GATE_THREADS: analysis worker threads (capgate.analysis.threads), to compare settings.
+  const threads = process.env['BENCH_GATE_THREADS'];
+  if (threads !== undefined && threads !== '') yaml = yaml.replace(/^(\s+)analysis:$/m, `$1analysis:\n$1  threads: ${Number(threads)}`);
   const config = path.join(dir, 'verdaccio.yaml');
   await fs.writeFile(config, yaml);
   const extra = (process.env['BENCH_GATE_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
