@@ -479,9 +479,19 @@ describe('Gate', () => {
         expect(analyzer.jobs.map((j) => j.id)).toEqual(['p@1.1.0', 'p@1.0.0']);
       });
 
+      it('serves early when a changed range resolves to the same version as before', async () => {
+        // ^1.0.0 and ^1.1.0 both pick dep@1.1.0: nothing is passed on.
+        await registry.add('p', '1.1.0', ['fs-read'], { dependencies: { dep: '^1.1.0' } });
+        const releaseBaseline = hold('p@1.0.0');
+        const g = withManifests();
+        expect(await g.checkTarball({ name: 'p', filename: 'p-1.1.0.tgz' })).toMatchObject({ kind: 'serve', pending: true });
+        releaseBaseline();
+        expect(await recorded(g, 'p', '1.1.0')).toMatchObject({ state: 'allowed', baseline: '1.0.0', diff: { gained: [] } });
+      });
+
       it.each([
         ['a dependency is new', { dep: '^1.0.0', other: '^1.0.0' }],
-        ['a range changed', { dep: '^1.1.0' }],
+        ['a changed range resolves to another version', { dep: '~1.0.0' }],
       ])('waits when %s', async (_what, dependencies) => {
         await registry.add('p', '1.1.0', ['fs-read'], { dependencies });
         const releaseBaseline = hold('p@1.0.0');

@@ -19,6 +19,7 @@ import type { ExpectedDigest } from './integrity';
 import { decisionReason } from './message';
 import { baselineCandidates, versionsForFile, viewPackument } from './packument';
 import type { PackumentView, VersionEntry } from './packument';
+import { changedDependencies, pickVersion } from './transitive/dependencies';
 import { inheritDependencies } from './transitive/inherit';
 import type { Inheritance } from './transitive/inherit';
 
@@ -100,7 +101,7 @@ export interface GateDeps {
   /**
    * Reads a tarball's package.json as the analyzer would (analyzer manifestOf), without analysing
    * it: lets enforce mode serve before the decision a version whose baseline declares the same
-   * dependencies (see Gate.sameDependencies). Without it, such versions wait for their decision.
+   * dependencies (see Gate.inheritsNothing). Without it, such versions wait for their decision.
    */
   readonly manifestOf?: (bytes: Buffer) => Promise<TarballManifest | null>;
 }
@@ -440,8 +441,8 @@ export class Gate {
       // needs (baseline, dependencies) is analysed in the background, after the jobs requests wait on.
       const background = !trivial && this.releasable(name, policy);
       // In enforce mode, a version with no block-tier capability can still be held for what new
-      // dependencies pass on: not when its baseline declares the very same dependencies.
-      const pinned = trivial || background ? null : await this.sameDependencies(name, version, view, policy);
+      // dependencies pass on: not when its dependencies are those its baseline declares.
+      const pinned = trivial || background ? null : await this.inheritsNothing(name, version, view, policy);
       const early = background || pinned !== null;
       // A store write takes a few hundred ms while a cold install keeps the store busy: requests
       // wait for no decision that cannot refuse.
@@ -499,21 +500,25 @@ export class Gate {
 
   /**
    * Enforce mode, a version with no capability of the `block` tier (for this package) but with
-   * dependencies: its decision could only hold it for what new or re-ranged dependencies pass on
-   * (or a `new-dependency` tier raised to block). When the baseline it will be diffed against (the
-   * nearest earlier version not held or denied) declares exactly the same dependencies, with the
-   * same ranges, nothing is new or re-ranged and the decision can only be an allow or a flag:
-   * returns that baseline's version and dependencies, else null. They come from the baseline's
-   * stored policy, or from its package.json read out of its verified bytes (already read early, see
-   * prefetchBaseline) with the analyzer's own unpacking, never from the packument. The decision
-   * then keeps to that baseline (findBaseline's `pinned`). Never throws: null when unsure.
+   * dependencies: its decision could only hold it for what new or re-ranged dependencies pass on,
+   * or for a new dependency when `new-dependency` is raised to the block tier. Against the baseline
+   * it will be diffed with (the nearest earlier version not held or denied), that is nothing when
+   * every registry dependency is declared there too, with the same range or with one that resolves
+   * to the same version (inheritDependencies counts neither; new `@types/*` ones only raise the
+   * `new-dependency` flag). Then the decision can only allow or flag, and this returns that
+   * baseline's version and dependencies; else null. They come from the baseline's stored policy, or
+   * from the package.json in its verified bytes (already read early, see prefetchBaseline), read
+   * with the analyzer's own unpacking; never from the packument. Ranges resolve over the packuments
+   * clients see, as inheritDependencies resolves them. The decision then keeps to that baseline
+   * (findBaseline's `pinned`). Never throws: null when unsure.
    */
-  private async sameDependencies(name: string, version: string, view: PackumentView, policy: PackagePolicy): Promise<PinnedBaseline | null> {
+  private async inheritsNothing(name: string, version: string, view: PackumentView, policy: PackagePolicy): Promise<PinnedBaseline | null> {
     const { config } = this.deps;
     const readManifest = this.deps.manifestOf;
     if (readManifest === undefined || config.mode !== 'enforce') return null;
     const tiers = tiersFor(config, name);
-    if (policy.capabilities.some((id) => (tiers[id] ?? DEFAULT_TIERS[id]) === 'block')) return null;
+    const tierOf = (id: CapabilityId): Tier => tiers[id] ?? DEFAULT_TIERS[id];
+    if (policy.capabilities.some((id) => tierOf(id) === 'block')) return null;
     try {
       const refused = new Set<string>();
       for (const r of await this.storeCall(() => this.deps.store.listDecisions({ name }))) if (REFUSING_STATES.has(r.state)) refused.add(r.version);
@@ -533,8 +538,17 @@ export class Gate {
         if (manifest === null || manifest.name !== name || !sameVersion(manifest.version, entry.version)) return null;
         dependencies = manifest.dependencies;
       }
-      const own = Object.entries(policy.dependencies);
-      if (!own.every(([dep, range]) => Object.prototype.hasOwnProperty.call(dependencies, dep) && dependencies[dep] === range)) return null;
+      const added = Object.keys(policy.dependencies).some((d) => !Object.prototype.hasOwnProperty.call(dependencies, d));
+      if (added && tierOf('new-dependency') === 'block') return null;
+      const base = { ...emptyPolicy(name, entry.version, this.deps.rulesVersion), dependencies: { ...dependencies } };
+      for (const change of changedDependencies(base, policy)) {
+        if (change.alias.startsWith('@types/') || change.name.startsWith('@types/')) continue;
+        if (change.previousRange === null) return null;
+        const raw = await this.deps.registry.getPackument(change.name, undefined);
+        const packument = this.deps.visiblePackument === undefined ? raw : await this.deps.visiblePackument(raw);
+        const now = pickVersion(packument, change.range);
+        if (now !== null && now !== pickVersion(packument, change.previousRange)) return null;
+      }
       return { version: entry.version, dependencies };
     } catch (e) {
       this.deps.logger.debug({ pkg: name, version, err: errorMessage(e) }, 'capgate: could not compare the dependencies of @{pkg}@@{version} with its baseline: @{err}');
