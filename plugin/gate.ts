@@ -490,8 +490,7 @@ export class Gate {
   releasable(name: string, policy: PackagePolicy): boolean {
     const { config } = this.deps;
     if (config.mode === 'monitor') return true;
-    const tiers = tiersFor(config, name);
-    const tierOf = (id: CapabilityId): Tier => tiers[id] ?? DEFAULT_TIERS[id];
+    const tierOf = this.tierOf(name);
     if (policy.capabilities.some((id) => tierOf(id) === 'block')) return false;
     const deps = Object.keys(policy.dependencies).filter((d) => !d.startsWith('@types/'));
     if (deps.length === 0) return true;
@@ -516,13 +515,11 @@ export class Gate {
     const { config } = this.deps;
     const readManifest = this.deps.manifestOf;
     if (readManifest === undefined || config.mode !== 'enforce') return null;
-    const tiers = tiersFor(config, name);
-    const tierOf = (id: CapabilityId): Tier => tiers[id] ?? DEFAULT_TIERS[id];
+    const tierOf = this.tierOf(name);
     if (policy.capabilities.some((id) => tierOf(id) === 'block')) return null;
     try {
-      const refused = new Set<string>();
-      for (const r of await this.storeCall(() => this.deps.store.listDecisions({ name }))) if (REFUSING_STATES.has(r.state)) refused.add(r.version);
-      const entry = baselineCandidates(view, version).find((c) => !refused.has(c.version));
+      const candidates = baselineCandidates(view, version);
+      const entry = candidates.length === 0 ? undefined : (await this.usableCandidates(name, candidates))[0];
       if (entry === undefined) return null;
       const digest = expectedDigest(entry.integrity, entry.shasum);
       if (!digest.ok) return null;
@@ -657,13 +654,7 @@ export class Gate {
   ): Promise<BaselineChoice> {
     const candidates = baselineCandidates(view, version);
     if (candidates.length === 0) return { version: null, policy: null, noneUsable: false };
-    const decided = new Map<string, DecisionRecord>();
-    for (const r of await this.storeCall(() => this.deps.store.listDecisions({ name }))) decided.set(r.version, r);
-    let examined = 0;
-    for (const c of candidates) {
-      const record = decided.get(c.version);
-      if (record !== undefined && REFUSING_STATES.has(record.state)) continue;
-      if (++examined > this.deps.config.maxBaselineCandidates) break;
+    for (const c of await this.usableCandidates(name, candidates)) {
       if (!opts.analyse) return { version: c.version, policy: null, noneUsable: false };
       const policy = await this.policyOf(name, c, opts.background === true);
       if (policy !== null) return { version: c.version, policy, noneUsable: false };
@@ -677,6 +668,19 @@ export class Gate {
       }
     }
     return { version: null, policy: null, noneUsable: true };
+  }
+
+  /** Baseline candidates (nearest first) whose decision is not held or denied, at most `maxBaselineCandidates`. */
+  private async usableCandidates(name: string, candidates: readonly VersionEntry[]): Promise<VersionEntry[]> {
+    const refused = new Set<string>();
+    for (const r of await this.storeCall(() => this.deps.store.listDecisions({ name }))) if (REFUSING_STATES.has(r.state)) refused.add(r.version);
+    return candidates.filter((c) => !refused.has(c.version)).slice(0, this.deps.config.maxBaselineCandidates);
+  }
+
+  /** The tier of each capability for this package (`tiers`, `packageTiers`, then the defaults). */
+  private tierOf(name: string): (id: CapabilityId) => Tier {
+    const tiers = tiersFor(this.deps.config, name);
+    return (id) => tiers[id] ?? DEFAULT_TIERS[id];
   }
 
   /** Stored policy of an earlier version for these bytes and rules, else computed now (single-flight). */
