@@ -21,24 +21,45 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
   return { ...env, ...extra };
 }
 
-/** Runs the real npm client against `registry`, timing it; killed after 15 minutes. */
-export function npm(args: readonly string[], cwd: string, cache: string, registry: string): Promise<{ code: number | null; output: string; ms: number }> {
+/** The `times` builtin's two lines at the end of stdout; the second is the CPU of the shell's children (npm and whatever it ran). */
+const TIMES = /\d+m[\d.]+s \d+m[\d.]+s\s+(\d+)m([\d.]+)s (\d+)m([\d.]+)s\s*$/;
+
+/**
+ * Runs the real npm client against `registry`, timing it; killed after 15 minutes. `cpuMs` is the
+ * CPU npm used (user + system, its own children included), from a POSIX shell's `times` builtin
+ * run after it; NaN when the shell printed none.
+ */
+export function npm(args: readonly string[], cwd: string, cache: string, registry: string): Promise<{ code: number | null; output: string; ms: number; cpuMs: number }> {
   const userconfig = path.join(cwd, '..', 'npmrc');
   const started = process.hrtime.bigint();
   return new Promise((resolve, reject) => {
     const child = spawn(
-      'npm',
-      [...args, `--registry=${registry}`, `--cache=${cache}`, `--userconfig=${userconfig}`, '--no-audit', '--no-fund', '--no-update-notifier', '--ignore-scripts', '--loglevel=error'],
-      { cwd, env: cleanEnv({ NO_COLOR: '1' }), stdio: ['ignore', 'pipe', 'pipe'] },
+      'sh',
+      ['-c', 'npm "$@"; s=$?; times; exit $s', 'npm', ...args, `--registry=${registry}`, `--cache=${cache}`, `--userconfig=${userconfig}`, '--no-audit', '--no-fund', '--no-update-notifier', '--ignore-scripts', '--loglevel=error'],
+      // Its own process group, so that the time limit kills npm too, not only the shell.
+      { cwd, env: cleanEnv({ NO_COLOR: '1' }), stdio: ['ignore', 'pipe', 'pipe'], detached: true },
     );
     let output = '';
-    child.stdout.on('data', (c: Buffer) => (output += c.toString('utf8')));
+    let stdout = '';
+    child.stdout.on('data', (c: Buffer) => {
+      output += c.toString('utf8');
+      stdout += c.toString('utf8');
+    });
     child.stderr.on('data', (c: Buffer) => (output += c.toString('utf8')));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 900_000);
+    const timer = setTimeout(() => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }, 900_000);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ code, output, ms: Number(process.hrtime.bigint() - started) / 1e6 });
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      const t = TIMES.exec(stdout);
+      const cpuMs = t === null ? NaN : (Number(t[1]) * 60 + Number(t[2]) + Number(t[3]) * 60 + Number(t[4])) * 1000;
+      resolve({ code, output, ms, cpuMs });
     });
   });
 }
