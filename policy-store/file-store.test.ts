@@ -246,10 +246,11 @@ describe('FileStore on disk', () => {
     expect(await reopened.listByState({ state: 'held' })).toEqual([]);
   });
 
-  it('skips a torn audit tail, closes it on the next append, and keeps ids monotonic', async () => {
+  it('skips a torn audit tail, cuts it off on the next append, and keeps ids monotonic', async () => {
     const store = openStore();
     const first = await store.appendAudit({ entry: { name: 'a', version: '1.0.0', action: 'note', by: 'x', reason: '1' } });
     await store.close();
+    const before = await fsp.readFile(path.join(dir, 'audit.log'), 'utf8');
     await fsp.appendFile(path.join(dir, 'audit.log'), '{"schema":1,"id":2,"at":"2026-'); // killed mid-line
     const second = openStore();
     expect((await second.listAudit({})).map((e) => e.id)).toEqual([first.id]);
@@ -258,6 +259,27 @@ describe('FileStore on disk', () => {
     await second.close();
     const third = openStore();
     expect((await third.listAudit({})).map((e) => e.reason)).toEqual(['2', '1']);
+    const after = await fsp.readFile(path.join(dir, 'audit.log'), 'utf8');
+    expect(after.startsWith(before)).toBe(true);
+    expect(after.slice(before.length).split('\n')).toHaveLength(2); // one line and its newline, no torn text
+  });
+
+  it('never applies a torn tail that is a whole decision line short of its newline', async () => {
+    const store = openStore();
+    await store.setDecision({ record: sampleDecision('torn-whole', '1.0.0', 'allowed') });
+    await store.close();
+    // The writer was killed after the line's last brace and before its newline: never acknowledged.
+    const unacked = { ...sampleDecision('torn-whole', '2.0.0', 'held'), createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z' };
+    const line = { schema: 1, id: 2, at: unacked.updatedAt, name: 'torn-whole', version: '2.0.0', action: 'held', by: 'capgate', reason: 'r', record: unacked };
+    await fsp.appendFile(path.join(dir, 'audit.log'), JSON.stringify(line));
+    const second = openStore();
+    expect(await second.getDecision({ name: 'torn-whole', version: '2.0.0' })).toBeNull();
+    const acked = await second.setDecision({ record: sampleDecision('torn-whole', '1.1.0', 'flagged') });
+    await second.close();
+    const third = openStore();
+    expect(await third.getDecision({ name: 'torn-whole', version: '2.0.0' })).toBeNull();
+    expect(await third.getDecision({ name: 'torn-whole', version: '1.1.0' })).toEqual(acked);
+    expect((await third.listAudit({})).map((e) => `${e.id} ${e.version}`)).toEqual(['2 1.1.0', '1 1.0.0']);
   });
 
   it('reads an audit log whose lines cross read-chunk boundaries (multi-byte text included)', async () => {
@@ -513,6 +535,109 @@ describe('FileStore on disk', () => {
       for (const [i, c] of calls.entries()) expect(await next.getDecision({ name: c.record.name, version: c.record.version })).toEqual(expected[i]);
       const repaired = JSON.parse(await fsp.readFile(path.join(obstacle, '1.0.1.json'), 'utf8')) as { auditId: number };
       expect(repaired.auditId).toBe(4);
+    });
+  });
+
+  describe('an audit append that fails', () => {
+    const auditFile = (): string => path.join(dir, 'audit.log');
+
+    /**
+     * Makes the next append to audit.log fail: `short` writes its first line (a short write on a
+     * full disk) and throws ENOSPC; `fsync` writes everything and fails the fsync (EIO), after
+     * running `beforeFailing` (what another process could do in that moment).
+     */
+    async function failNextAppend(how: 'short' | 'fsync', beforeFailing: () => Promise<void> = async () => undefined): Promise<{ failed: () => boolean; restore(): void }> {
+      const probe = await fsp.open(path.join(root, 'append-probe'), 'w');
+      const proto = Object.getPrototypeOf(probe) as FileHandle;
+      await probe.close();
+      const realOpen = fsp.open;
+      const realWriteFile = proto.writeFile;
+      const realSync = proto.sync;
+      let target: FileHandle | null = null;
+      let done = false;
+      const openSpy = jest.spyOn(fsp, 'open').mockImplementation(async (file, flags, mode) => {
+        const handle = await realOpen(file, flags, mode);
+        if (!done && target === null && String(file) === auditFile() && flags === 'a') target = handle;
+        return handle;
+      });
+      const writeSpy = jest.spyOn(proto, 'writeFile').mockImplementation(async function (this: FileHandle, data: unknown, options?: unknown) {
+        if (this !== target || how !== 'short') return realWriteFile.call(this, data as string, options as BufferEncoding);
+        done = true;
+        const text = String(data);
+        await this.write(text.slice(0, text.indexOf('\n') + 1));
+        throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+      });
+      const syncSpy = jest.spyOn(proto, 'sync').mockImplementation(async function (this: FileHandle) {
+        if (this !== target || how !== 'fsync' || done) return realSync.call(this);
+        done = true;
+        await beforeFailing();
+        throw Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' });
+      });
+      return {
+        failed: () => done,
+        restore: () => {
+          openSpy.mockRestore();
+          writeSpy.mockRestore();
+          syncSpy.mockRestore();
+        },
+      };
+    }
+
+    for (const how of ['short', 'fsync'] as const) {
+      it(`removes its lines (${how === 'short' ? 'a short write' : 'a failed fsync'}): the rejected decisions are never applied`, async () => {
+        const store = openStore();
+        const kept = await store.setDecision({ record: sampleDecision('append-fail', '1.0.0', 'allowed') });
+        const before = await fsp.readFile(auditFile(), 'utf8');
+        const fault = await failNextAppend(how);
+        let outcomes: PromiseSettledResult<unknown>[];
+        try {
+          outcomes = await Promise.allSettled([
+            store.setDecision({ record: sampleDecision('append-fail', '2.0.0', 'held') }),
+            store.setDecision({ record: sampleDecision('append-fail', '2.0.1', 'held') }),
+          ]);
+        } finally {
+          fault.restore();
+        }
+        expect(fault.failed()).toBe(true);
+        // The first call commits alone and fails; the second is the next batch, and succeeds.
+        expect(outcomes[0]?.status).toBe('rejected');
+        expect(outcomes[0]?.status === 'rejected' && outcomes[0].reason instanceof PolicyStoreError ? outcomes[0].reason.code : outcomes[0]).toBe('CAPGATE_POLICY_STORE_UNAVAILABLE');
+        expect(outcomes[1]?.status).toBe('fulfilled');
+        // What was there before, then the one line of the decision that succeeded: nothing of the failed one.
+        const after = await fsp.readFile(auditFile(), 'utf8');
+        expect(after.startsWith(before)).toBe(true);
+        expect(after.slice(before.length).split('\n').map((l) => (l === '' ? '' : (JSON.parse(l) as { version: string }).version))).toEqual(['2.0.1', '']);
+        for (const s of [store, openStore()]) {
+          expect(await s.getDecision({ name: 'append-fail', version: '1.0.0' })).toEqual(kept);
+          expect(await s.getDecision({ name: 'append-fail', version: '2.0.0' })).toBeNull();
+          expect((await s.listByState({ state: 'held' })).map((d) => d.version)).toEqual(['2.0.1']);
+          expect((await s.listAudit({})).map((e) => `${e.id} ${e.version}`)).toEqual(['2 2.0.1', '1 1.0.0']);
+        }
+      });
+    }
+
+    it('is noticed by a reader that read its lines before they were removed: it reads the log again', async () => {
+      const writer = openStore();
+      const reader = openStore();
+      await writer.setDecision({ record: sampleDecision('rewound', '1.0.0', 'allowed') });
+      expect((await reader.listAudit({})).map((e) => e.id)).toEqual([1]);
+      let seenByReader: number[] = [];
+      const fault = await failNextAppend('fsync', async () => {
+        seenByReader = (await reader.listAudit({})).map((e) => e.id);
+      });
+      try {
+        await expect(writer.appendAudit({ entry: { name: 'rewound', version: '9.9.9', action: 'note', by: 'x', reason: 'a failed append with a reason long enough to leave the reader mid-line' } })).rejects.toThrow(PolicyStoreError);
+      } finally {
+        fault.restore();
+      }
+      expect(seenByReader).toEqual([2, 1]); // the reader did see the line that was then removed
+      // New lines take the removed line's place (and id), at other lengths.
+      await writer.setDecision({ record: sampleDecision('rewound', '2.0.0', 'held') });
+      await writer.appendAudit({ entry: { name: 'rewound', version: '2.0.0', action: 'note', by: 'x', reason: 'short' } });
+      const truth = (await writer.listAudit({})).map((e) => `${e.id} ${e.version} ${e.reason}`);
+      expect(truth.map((t) => t.split(' ').slice(0, 2).join(' '))).toEqual(['3 2.0.0', '2 2.0.0', '1 1.0.0']);
+      expect((await reader.listAudit({})).map((e) => `${e.id} ${e.version} ${e.reason}`)).toEqual(truth);
+      expect((await reader.listByState({ state: 'held' })).map((d) => d.version)).toEqual(['2.0.0']);
     });
   });
 

@@ -22,7 +22,10 @@
 // between the two leaves a journal line whose file is older; the next holder of the lock that reads
 // that line (or the next init) rewrites the file from it, so no acknowledged decision is ever lost
 // and none is ever applied without its audit entry. A line is complete only with its newline; a
-// torn tail (a killed writer) is closed with a newline by the next appender and skipped by readers.
+// torn tail (a killed writer) is skipped by readers and cut off by the next appender, and the bytes
+// of an append that fails are truncated away before its callers are rejected, so that no rejected
+// decision is ever replayed. Readers reading on from an earlier read check that ids follow on, and
+// read the whole log again when they do not (it was rewritten after they read it).
 // The log is also the change feed between processes: each process keeps an in-memory index of
 // decisions (for listByState) and the audit entries, and reads only the log's new bytes on each call.
 import { randomUUID } from 'node:crypto';
@@ -60,6 +63,8 @@ const LEASE_RELEASE_MARGIN_MS = 2_000;
 const HELD_LEASE: Record<string, unknown> = Object.freeze({});
 /** Audit log read size. */
 const READ_CHUNK = 4 * 1024 * 1024;
+/** #parseLine's answer to a line that shows the log was rewritten after an earlier read. */
+const REWOUND = Symbol('rewound');
 
 export interface FileStoreOptions {
   /** The store folder, e.g. `<verdaccio storage>/.capgate`. Created if missing. */
@@ -110,7 +115,10 @@ interface QueuedDecision {
 }
 
 interface CatchUp {
-  /** Bytes after the last complete line (a torn tail, or a line being written by another process). */
+  /**
+   * Bytes after the last complete line (a torn tail, or a line being written by another process).
+   * Passing a CatchUp says the caller has caught up under the lock.
+   */
   readonly tornBytes: number;
 }
 
@@ -529,20 +537,52 @@ export class FileStore implements PolicyStore {
         text += `${JSON.stringify(line)}\n`;
         fulls.push(full);
       }
-      // A torn tail (writer killed mid-line) is closed first, so our first line starts on its own.
-      if (feed.tornBytes > 0) text = `\n${text}`;
-      const handle = await fsp.open(this.#auditPath(), 'a', 0o644); // O_APPEND
+      // Caught up under the lock, so every byte after the last complete line is the tail of a writer
+      // that died before its append was acknowledged: it is cut off, so that it can never become a
+      // line of its own (the torn text may even be a whole JSON line short of its newline).
+      const file = this.#auditPath();
+      const base = this.#auditOffset;
+      const handle = await fsp.open(file, 'a', 0o644); // O_APPEND
       try {
-        await handle.writeFile(text, 'utf8');
-        await handle.sync();
+        const size = (await handle.stat()).size;
+        if (size < base) throw new Error(`${file} shrank from ${base} to ${size} bytes while store.lock was held`);
+        if (size > base) {
+          this.#logger?.warn({ file, offset: base, bytes: size - base }, 'policy store: cutting off a torn audit tail');
+          await handle.truncate(base);
+        }
+        try {
+          await handle.writeFile(text, 'utf8');
+          await handle.sync();
+        } catch (err) {
+          // Nobody was told these lines are durable: they must not be read back and applied
+          // (a short write may have left some whole lines, a failed fsync all of them).
+          await this.#rollBack(handle, base, err);
+          throw err;
+        }
       } finally {
         await handle.close();
       }
-      this.#auditOffset += feed.tornBytes + Buffer.byteLength(text);
+      this.#auditOffset = base + Buffer.byteLength(text);
       this.#lastAuditId += fulls.length;
       this.#audit.push(...fulls);
       return fulls;
     });
+  }
+
+  /**
+   * Removes the bytes of a failed append (caller holds the lock and the feed mutex). Readers in
+   * other processes that saw them notice the rewind by the ids (see #catchUp). If the disk refuses
+   * even this, the lines stay and will be read as decided: said at warn, with the cause.
+   */
+  async #rollBack(handle: fsp.FileHandle, base: number, cause: unknown): Promise<void> {
+    const file = this.#auditPath();
+    try {
+      await handle.truncate(base);
+      await handle.sync();
+      this.#logger?.warn({ file, offset: base, cause: String(cause) }, 'policy store: an audit append failed; its lines were removed');
+    } catch (err) {
+      this.#logger?.warn({ file, offset: base, cause: String(cause), error: String(err) }, 'policy store: an audit append failed and its lines could not be removed; they will be read as written');
+    }
   }
 
   /**
@@ -567,28 +607,39 @@ export class FileStore implements PolicyStore {
         if (size < this.#auditOffset) {
           // Truncated or replaced by hand: start over rather than read from a wrong offset.
           this.#logger?.warn({ file, size, offset: this.#auditOffset }, 'policy store: audit log shrank, re-reading it');
-          this.#audit = [];
-          this.#auditOffset = 0;
-          this.#lastAuditId = 0;
-          this.#index.clear();
+          this.#forgetLog();
         }
-        // Read in chunks, so memory stays bounded by the chunk plus one line however long the log.
-        let pos = this.#auditOffset;
-        let carry = Buffer.alloc(0);
-        while (pos < size) {
-          const chunk = Buffer.alloc(Math.min(this.#readChunk, size - pos));
-          const { bytesRead } = await handle.read(chunk, 0, chunk.length, pos);
-          if (bytesRead === 0) break;
-          pos += bytesRead;
-          const buf = carry.length > 0 ? Buffer.concat([carry, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead);
-          let start = 0;
-          for (let nl = buf.indexOf(0x0a, start); nl >= 0; nl = buf.indexOf(0x0a, start)) {
-            const line = this.#parseLine(buf.subarray(start, nl).toString('utf8'), this.#auditOffset);
-            this.#auditOffset += nl + 1 - start;
-            start = nl + 1;
-            if (line) this.#take(line, decisionLines);
+        // Reading on from an earlier call, every line must carry the next id: anything else means
+        // the bytes after our offset are not the ones we read before (a failed append removed after
+        // we read it, then other lines written in its place), so the log is read again from the start.
+        let strict = this.#auditOffset > 0;
+        reading: for (;;) {
+          // Read in chunks, so memory stays bounded by the chunk plus one line however long the log.
+          let pos = this.#auditOffset;
+          let carry = Buffer.alloc(0);
+          while (pos < size) {
+            const chunk = Buffer.alloc(Math.min(this.#readChunk, size - pos));
+            const { bytesRead } = await handle.read(chunk, 0, chunk.length, pos);
+            if (bytesRead === 0) break;
+            pos += bytesRead;
+            const buf = carry.length > 0 ? Buffer.concat([carry, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead);
+            let start = 0;
+            for (let nl = buf.indexOf(0x0a, start); nl >= 0; nl = buf.indexOf(0x0a, start)) {
+              const line = this.#parseLine(buf.subarray(start, nl).toString('utf8'), this.#auditOffset, strict);
+              if (line === REWOUND) {
+                this.#logger?.warn({ file, offset: this.#auditOffset, lastId: this.#lastAuditId }, 'policy store: audit log was rewritten after it was read, re-reading it');
+                this.#forgetLog();
+                decisionLines.length = 0;
+                strict = false;
+                continue reading;
+              }
+              this.#auditOffset += nl + 1 - start;
+              start = nl + 1;
+              if (line) this.#take(line, decisionLines);
+            }
+            carry = buf.subarray(start);
           }
-          carry = buf.subarray(start);
+          break;
         }
       } finally {
         await handle.close();
@@ -611,21 +662,38 @@ export class FileStore implements PolicyStore {
     if (this.#initialised) this.#emit(record.name, record.version);
   }
 
-  #parseLine(text: string, offset: number): AuditLine | null {
+  /** Forgets everything read from the log, so that the next read starts at its first byte. */
+  #forgetLog(): void {
+    this.#audit = [];
+    this.#auditOffset = 0;
+    this.#lastAuditId = 0;
+    this.#index.clear();
+  }
+
+  /**
+   * One complete line: the entry, null for a line to skip, or REWOUND when `strict` (reading on
+   * from an earlier call) and the line is not the well-formed next one.
+   */
+  #parseLine(text: string, offset: number, strict: boolean): AuditLine | null | typeof REWOUND {
     if (text.trim() === '') return null;
     let line: unknown;
     try {
       line = JSON.parse(text);
     } catch {
+      if (strict) return REWOUND;
       this.#logger?.warn({ file: this.#auditPath(), offset }, 'policy store: skipping a torn audit line');
       return null;
     }
+    if (strict && !(isObject(line) && line.id === this.#lastAuditId + 1)) return REWOUND;
     if (!isObject(line) || typeof line.id !== 'number' || typeof line.name !== 'string' || typeof line.action !== 'string' || line.id <= this.#lastAuditId) {
+      // An id of its own is still taken, so the next line (and the next append) carries the one after.
+      if (isObject(line) && typeof line.id === 'number' && line.id > this.#lastAuditId) this.#lastAuditId = line.id;
       this.#logger?.warn({ file: this.#auditPath(), offset }, 'policy store: skipping an invalid audit line');
       return null;
     }
     const record = line.record;
     if (record !== undefined && (!isObject(record) || record.name !== line.name || record.version !== line.version || typeof record.state !== 'string')) {
+      this.#lastAuditId = line.id;
       this.#logger?.warn({ file: this.#auditPath(), offset }, 'policy store: skipping an audit line with an invalid record');
       return null;
     }
