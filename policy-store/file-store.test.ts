@@ -413,6 +413,19 @@ describe('FileStore on disk', () => {
     expect(await seen).toBe('@crash/p3@1.0.500');
   });
 
+  it('watches a folder that did not exist when the listener subscribed, once init has made it', async () => {
+    const warnings: string[] = [];
+    const listener = new FileStore({ dir, logger: { warn: (_f, message) => warnings.push(message) } });
+    open.push(listener);
+    const seen = new Promise<string>((resolve) => listener.onDecisionChanged((n, v) => resolve(`${n}@${v}`)));
+    await listener.init();
+    const writer = new Writer(dir, 'decisions', '700', { CRASH_WRITER_LIMIT: '1' });
+    children.push(writer);
+    expect(await writer.exited).toBe(0);
+    expect(await seen).toBe('@crash/p0@1.0.700');
+    expect(warnings).toEqual([]);
+  });
+
   it('breaks a lock left by a dead process and times out on a live holder', async () => {
     const store = openStore({ lockTimeoutMs: 300 });
     await store.init();

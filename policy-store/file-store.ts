@@ -223,6 +223,7 @@ export class FileStore implements PolicyStore {
     await this.#removeOldTemps([this.dir, path.join(this.dir, 'outbox', 'pending'), path.join(this.dir, 'outbox', 'done'), path.join(this.dir, 'leases')]);
     await this.#lock.run(() => this.#catchUp(true));
     this.#initialised = true;
+    this.#watch();
   }
 
   /** Temp files of writers killed mid-write; only old ones, a live writer's are seconds old. */
@@ -962,7 +963,8 @@ export class FileStore implements PolicyStore {
   }
 
   #watch(): void {
-    if (this.#watcher || this.#closed) return;
+    // Before init the folder may not exist yet: init starts the watch once it has made it.
+    if (this.#watcher || this.#closed || !this.#initialised || this.#listeners.size === 0) return;
     try {
       // Watch the folder, not the file: audit.log may not exist yet.
       this.#watcher = watch(this.dir, { persistent: false }, (_event, file) => {
